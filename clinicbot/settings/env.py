@@ -1,0 +1,139 @@
+"""Every environment variable clinicbot reads, in one place.
+
+Each entry: name -> (cast, default, one-line meaning). `.env.example` mirrors this list
+(a test keeps the two in step). Production (DEBUG off) refuses to start when a required
+value is missing or malformed, naming the variable.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+BASE_DIR = Path(__file__).resolve().parent.parent.parent
+
+INSECURE_KEY = "dev-insecure-key-change-me"
+
+VARIABLES: dict[str, tuple[type, object, str]] = {
+    "SECRET_KEY": (str, INSECURE_KEY, "Django secret key; required (and not the dev default) when DEBUG is off"),
+    "DEBUG": (bool, False, "Development mode: debug pages, demo admin user, relaxed security"),
+    "ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost"], "Comma-separated host names this site answers to"),
+    "DATABASE_URL": (str, f"sqlite:///{BASE_DIR / 'var' / 'clinicbot.sqlite3'}", "Database; SQLite file under var/ by default, postgres://... in production"),
+    "TEST_DATABASE_URL": (str, "", "Database for the test suite (falls back to DATABASE_URL, then SQLite)"),
+    "REDIS_URL": (str, "", "Redis for the shared cache (rate limits) and, with Q_BROKER=redis, the task queue; required in production"),
+    "Q_BROKER": (str, "orm", "Task queue broker: orm (the default database) or redis"),
+    "Q_WORKERS": (int, 2, "django-q2 worker processes per cluster"),
+    "SMS_BACKEND": (str, "dev", "dev (records messages, fakes delivery) or twilio"),
+    "TWILIO_ACCOUNT_SID": (str, "", "Twilio account SID (AC...); required with SMS_BACKEND=twilio"),
+    "TWILIO_AUTH_TOKEN": (str, "", "Twilio auth token; signs webhooks; required with SMS_BACKEND=twilio"),
+    "TWILIO_MESSAGING_SERVICE_SID": (str, "", "Messaging Service SID (MG...), preferred sender"),
+    "TWILIO_FROM_NUMBER": (str, "", "Sender number in E.164 when no Messaging Service is used"),
+    "TWILIO_API_BASE_URL": (str, "", "Empty = real Twilio; set only to point the SDK at a local stand-in"),
+    "TWILIO_ADVANCED_OPT_OUT": (bool, False, "Twilio's Advanced Opt-Out sends its own STOP confirmation: do not send ours"),
+    "PUBLIC_BASE_URL": (str, "http://127.0.0.1:8000", "Public origin Twilio calls (signature checks, status-callback URLs)"),
+    "WEBHOOK_SIGNATURE_CHECK": (bool, True, "Check X-Twilio-Signature (cannot be turned off when DEBUG is off)"),
+    "TRUST_PROXY": (bool, False, "Trust X-Forwarded-Proto from a TLS proxy that sets and strips it"),
+    "CLINIC_NAME": (str, "Riverside Clinic", "Clinic name used in texts"),
+    "CLINIC_PHONE": (str, "(555) 010-0000", "Clinic phone number patients are told to call"),
+    "CLINIC_TIME_ZONE": (str, "America/Chicago", "Default time zone for new locations"),
+    "OFFER_BATCH_SIZE": (int, 3, "Offers per wave"),
+    "OFFER_HOLD_MINUTES": (int, 7, "How long an offer is held for its patient"),
+    "OFFER_MIN_HOLD_MINUTES": (int, 2, "Shortest hold as the slot nears"),
+    "OFFER_MAX_BATCH_SIZE": (int, 10, "Largest wave as the slot nears"),
+    "OFFER_CUTOFF_MINUTES": (int, 60, "No offer runs past this many minutes before the slot starts"),
+    "OFFER_CAP_PER_DAY": (int, 1, "Most offers to one number in 24 hours"),
+    "OFFER_CAP_PER_WEEK": (int, 3, "Most offers to one number in 7 days"),
+    "OFFER_COOLDOWN_MINUTES": (int, 15, "Minimum gap between a number's previous offer ending and a new one"),
+    "OFFER_UNRESPONSIVE_AFTER": (int, 3, "Consecutive unanswered offers before an entry is marked unresponsive"),
+    "OFFER_EXPIRY_GRACE_SECONDS": (float, 1.0, "Expiry runs this long after expires_at so an in-flight YES is not beaten by the timer"),
+    "EHR_FOLLOWUP_OVERDUE_MINUTES": (int, 60, "A fill whose two EHR ticks are missing after this long shows red"),
+    "SENDING_HOURS": (str, "08:00-20:00", "Outreach window in each location's local time, HH:MM-HH:MM, end exclusive"),
+    "PRIORITY_WEIGHTS": (str, "", "Override ranking weights, e.g. urgent=30,per_30_days=1,days_cap=10"),
+    "SENDER_FAILURE_THRESHOLD": (int, 5, "Failed sends to this many different numbers in a row pause all outreach"),
+    "AUTO_REPLY_RATE_PER_NUMBER": (str, "10/h", "Auto-replies to one number (django-ratelimit rate)"),
+    "AUTO_REPLY_RATE_GLOBAL": (str, "600/m", "Auto-replies overall"),
+    "SMS_SEGMENT_PRICE": (float, 0.0083, "Price of one SMS segment (metrics: cost per fill)"),
+    "VISIT_VALUE": (float, 150.0, "Revenue of one filled visit (metrics: revenue recovered)"),
+    "MESSAGE_BODY_RETENTION_DAYS": (int, 90, "Message bodies and raw webhook parameters are redacted after this many days"),
+    "WAITLIST_RETENTION_DAYS": (int, 180, "Idle waitlist entries are asked, then deactivated, after this many days"),
+    "TIMER_TICK_SECONDS": (float, 0.25, "How often the timer process looks for due holds and waves"),
+    "SESSION_IDLE_MINUTES": (int, 30, "Staff session idle timeout (board polling does not extend it)"),
+    "LOG_JSON": (bool, False, "Structured JSON logs (on by default when DEBUG is off)"),
+    "ADMIN_ERROR_EMAILS": (bool, False, "Send Django's error e-mails (they carry request data): only if you mean it"),
+    "DEFAULT_APPOINTMENT_TYPE": (str, "follow-up", "Appointment type code used when an API client omits it"),
+}
+
+
+def read_env() -> environ.Env:
+    env = environ.Env()
+    env_file = BASE_DIR / ".env"
+    if env_file.exists() and not os.environ.get("CLINICBOT_IGNORE_DOTENV"):
+        environ.Env.read_env(str(env_file), overwrite=False)
+    return env
+
+
+def get(env: environ.Env, name: str):
+    cast, default, _ = VARIABLES[name]
+    try:
+        if cast is bool:
+            return env.bool(name, default=default)
+        if cast is int:
+            return env.int(name, default=default)
+        if cast is float:
+            return env.float(name, default=default)
+        if cast is list:
+            return env.list(name, default=default)
+        return env.str(name, default=default)
+    except (ValueError, TypeError) as exc:
+        raise ImproperlyConfigured(f"{name}: cannot read {os.environ.get(name)!r} ({exc})") from None
+
+
+def parse_sending_hours(value: str, name: str = "SENDING_HOURS") -> tuple[dt.time, dt.time | None]:
+    """`HH:MM-HH:MM`, start before end, end exclusive; `24:00` only as the end (returned as None)."""
+
+    def hhmm(part: str, allow_24: bool) -> dt.time | None:
+        try:
+            hh, mm = part.strip().split(":")
+            if len(hh) != 2 or len(mm) != 2:
+                raise ValueError
+            h, m = int(hh), int(mm)
+        except ValueError:
+            raise ImproperlyConfigured(f"{name}={value!r}: {part!r} is not HH:MM") from None
+        if allow_24 and (h, m) == (24, 0):
+            return None
+        if not (0 <= h < 24 and 0 <= m < 60):
+            raise ImproperlyConfigured(f"{name}={value!r}: {part!r} is not a time of day")
+        return dt.time(h, m)
+
+    parts = (value or "").split("-")
+    if len(parts) != 2:
+        raise ImproperlyConfigured(f"{name}={value!r}: expected HH:MM-HH:MM, e.g. 08:00-20:00")
+    start = hhmm(parts[0], allow_24=False)
+    end = hhmm(parts[1], allow_24=True)
+    if end is not None and not start < end:
+        raise ImproperlyConfigured(f"{name}={value!r}: the start must be before the end")
+    return start, end
+
+
+def parse_weights(value: str) -> dict[str, int]:
+    weights = {
+        "urgent": 30,
+        "appt_180_plus": 20,
+        "appt_90_179": 10,
+        "appt_30_89": 5,
+        "per_30_days": 1,
+        "days_cap": 10,
+    }
+    for item in filter(None, (p.strip() for p in (value or "").split(","))):
+        key, _, raw = item.partition("=")
+        if key not in weights:
+            raise ImproperlyConfigured(f"PRIORITY_WEIGHTS: unknown weight {key!r} (known: {', '.join(weights)})")
+        try:
+            weights[key] = int(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"PRIORITY_WEIGHTS: {key} needs a whole number, got {raw!r}") from None
+    return weights

@@ -1,0 +1,515 @@
+"""Writes of the messaging app: numbers and consent, the outbox, inbound texts, status callbacks.
+
+Every state change is a conditional UPDATE (first writer wins) backed by a constraint; side
+effects leave through `enqueue_after_commit`."""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import logging
+import types
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+
+from clinicbot.clock import now
+from clinicbot.tasks import enqueue_after_commit
+from core.actors import Actor
+from core.services import audit_record, snapshot
+
+from . import backends
+from .grammar import Intent, parse_reply
+from .models import STATUS_RANK, TERMINAL_FAILURES, ConsentEvent, Message, PhoneNumber, SenderHealth, StatusEvent
+from .phones import mask, normalize_phone
+from .seam import events
+from .templating import render_sms
+
+log = logging.getLogger(__name__)
+
+SEND_TASK = "messaging.tasks.message_send_task"
+PROCESS_TASK = "messaging.tasks.inbound_process_task"
+DELIVER_TASK = "messaging.tasks.dev_deliver_task"
+MAX_SEND_ATTEMPTS = 5
+DISCLOSURE_VERSION = "2026-11"
+
+
+# --- numbers and consent -------------------------------------------------------------------------
+
+
+def phone_get_or_create(*, raw: str) -> PhoneNumber:
+    e164 = normalize_phone(raw)
+    phone, _ = PhoneNumber.objects.get_or_create(e164=e164)
+    return phone
+
+
+def consent_record(
+    *,
+    phone: PhoneNumber,
+    source: str,
+    actor: Actor,
+    at: dt.datetime | None = None,
+    disclosure_version: str = DISCLOSURE_VERSION,
+    event_source: str = ConsentEvent.Source.STAFF,
+    lift_opt_out: bool = False,
+) -> PhoneNumber:
+    """Record SMS consent. Only staff with recorded consent re-subscribe an opted-out number
+    (`lift_opt_out`); an import or a YES text never does."""
+    if source not in PhoneNumber.ConsentSource.values:
+        raise ValidationError({"consent_source": f"Unknown consent source {source!r}."})
+    at = at or now()
+    before = snapshot(phone)
+    values = dict(
+        consent_at=at,
+        consent_source=source,
+        consent_recorded_by=actor.label,
+        consent_disclosure_version=disclosure_version,
+    )
+    if lift_opt_out:
+        values.update(opted_out=False, opted_out_at=None, opted_out_source="")
+    PhoneNumber.objects.filter(pk=phone.pk).update(**values)
+    phone.refresh_from_db()
+    ConsentEvent.objects.create(
+        phone=phone,
+        kind=ConsentEvent.Kind.OPT_IN,
+        source=event_source,
+        consent_source=source,
+        disclosure_version=disclosure_version,
+        recorded_by=actor.label,
+        at=at,
+    )
+    audit_record(actor=actor, action="consent.record", obj=phone, before=before, after=snapshot(phone))
+    return phone
+
+
+def phone_opt_out(*, phone: PhoneNumber, source: str, actor: Actor, message: Message | None = None) -> bool:
+    """Opt a number out. Idempotent: False when it already was."""
+    at = now()
+    n = PhoneNumber.objects.filter(pk=phone.pk, opted_out=False).update(
+        opted_out=True, opted_out_at=at, opted_out_source=source
+    )
+    if n != 1:
+        return False
+    ConsentEvent.objects.create(
+        phone=phone, kind=ConsentEvent.Kind.OPT_OUT, source=source, recorded_by=actor.label, at=at, message=message
+    )
+    audit_record(
+        actor=actor, action="consent.opt_out", obj=phone, before={"opted_out": False}, after={"opted_out": True}
+    )
+    phone.refresh_from_db()
+    events().on_opt_out(phone=phone, actor=actor)
+    log.info("number %s opted out (%s)", mask(phone.e164), source)
+    return True
+
+
+def phone_opt_in_by_keyword(*, phone: PhoneNumber, actor: Actor, message: Message) -> bool:
+    """START / UNSTOP: lifts an opt-out (Twilio unblocks the number on the same words)."""
+    at = now()
+    n = PhoneNumber.objects.filter(pk=phone.pk, opted_out=True).update(
+        opted_out=False, opted_out_at=None, opted_out_source=""
+    )
+    ConsentEvent.objects.create(
+        phone=phone, kind=ConsentEvent.Kind.OPT_IN, source=ConsentEvent.Source.KEYWORD, recorded_by=actor.label,
+        consent_source="sms", at=at, message=message,
+    )
+    if n == 1:
+        audit_record(
+            actor=actor, action="consent.opt_in", obj=phone, before={"opted_out": True}, after={"opted_out": False}
+        )
+    phone.refresh_from_db()
+    return n == 1
+
+
+def phone_mark_cannot_receive(*, phone: PhoneNumber, code: str, actor: Actor, message: Message | None = None) -> None:
+    n = PhoneNumber.objects.filter(pk=phone.pk, cannot_receive=False).update(
+        cannot_receive=True, cannot_receive_reason=f"carrier error {code}"
+    )
+    if n == 1:
+        ConsentEvent.objects.create(
+            phone=phone, kind=ConsentEvent.Kind.CANNOT_RECEIVE, source=ConsentEvent.Source.CARRIER,
+            recorded_by=actor.label, at=now(), message=message, note=f"error {code}",
+        )
+        audit_record(actor=actor, action="phone.cannot_receive", obj=phone, after={"code": code})
+
+
+def phone_clear_cannot_receive(*, phone: PhoneNumber, actor: Actor) -> None:
+    n = PhoneNumber.objects.filter(pk=phone.pk, cannot_receive=True).update(cannot_receive=False, cannot_receive_reason="")
+    if n == 1:
+        audit_record(actor=actor, action="phone.can_receive", obj=phone, after={"cannot_receive": False})
+
+
+# --- the outbox --------------------------------------------------------------------------------
+
+
+def message_enqueue(
+    *,
+    phone: PhoneNumber,
+    template: str,
+    context: dict | None = None,
+    language: str = "en",
+    patient=None,
+    valid_until: dt.datetime | None = None,
+    not_before: dt.datetime | None = None,
+    respects_window: bool = False,
+    auto_reply: bool = False,
+) -> Message | None:
+    """Create an outbound message in the caller's transaction and send it after commit.
+
+    Returns None (and sends nothing) when the number must not be texted, or when an auto-reply is
+    over its rate limit. Replies to a number's own text still go to an opted-out number only for
+    the opt-out confirmation (`template == "opt_out_confirm"`)."""
+    if phone.cannot_receive:
+        return None
+    if phone.opted_out and template != "opt_out_confirm":
+        return None
+    if auto_reply and _auto_reply_limited(phone):
+        log.warning("auto-reply to %s over its rate limit: not sent", mask(phone.e164))
+        return None
+    rendered = render_sms(template, language, context or {})
+    at = now()
+    message = Message.objects.create(
+        direction=Message.Direction.OUTBOUND,
+        phone=phone,
+        patient=patient,
+        body=rendered.body,
+        kind=template,
+        template=rendered.template,
+        template_version=rendered.version,
+        language=rendered.language,
+        encoding=rendered.encoding,
+        segments=rendered.segments,
+        is_auto_reply=auto_reply,
+        send_state=Message.SendState.QUEUED,
+        valid_until=valid_until,
+        respects_window=respects_window,
+        next_attempt_at=not_before if not_before and not_before > at else None,
+        created_at=at,
+    )
+    if message.next_attempt_at is None:
+        enqueue_after_commit(SEND_TASK, message.pk)
+    return message
+
+
+def _auto_reply_limited(phone: PhoneNumber) -> bool:
+    from django_ratelimit.core import get_usage
+
+    # django-ratelimit's core counts in the shared cache (Redis in production), so the limit holds
+    # across web processes and workers. Only auto-replies are limited; inbound texts are always acted on.
+    for group, rate, key in (
+        ("auto-reply-number", settings.AUTO_REPLY_RATE_PER_NUMBER, phone.e164),
+        ("auto-reply-all", settings.AUTO_REPLY_RATE_GLOBAL, "all"),
+    ):
+        usage = get_usage(
+            types.SimpleNamespace(method="POST"), group=group, key=lambda g, r, k=key: k, rate=rate, increment=True
+        )
+        if usage is not None and usage["should_limit"]:
+            return True
+    return False
+
+
+def message_send(*, message_id: int) -> str:
+    """Claim a queued message and hand it to the backend. Returns what happened (for logs/tests).
+
+    The claim (queued -> sending) is a conditional UPDATE, so two workers never send one row. A row
+    left in `sending` by a crash is shown to staff and never resent silently."""
+    at = now()
+    claimed = (
+        Message.objects.filter(pk=message_id, send_state=Message.SendState.QUEUED)
+        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
+        .update(send_state=Message.SendState.SENDING, sending_at=at, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return "not-claimed"
+    message = Message.objects.select_related("phone").get(pk=message_id)
+    phone = message.phone
+    if message.valid_until is not None and message.valid_until <= at:
+        _send_failed(message, code="local-expired", text="not sent: the offer ended before it could be sent")
+        return "expired-before-send"
+    if phone.opted_out and message.kind != "opt_out_confirm":
+        _send_failed(message, code="local-opted-out", text="not sent: the number opted out")
+        return "opted-out"
+    if SenderHealth.objects.filter(pk=1, paused=True).exists() and not message.is_auto_reply:
+        # the sender is failing as a whole: hold outreach until staff resume it
+        Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+            send_state=Message.SendState.QUEUED, next_attempt_at=at + dt.timedelta(minutes=1)
+        )
+        return "held-sender-paused"
+    validity = (message.valid_until - at).total_seconds() if message.valid_until else None
+    backend = backends.get_backend()
+    result = backend.send(backends.OutgoingSms(to=phone.e164, body=message.body, validity_seconds=validity))
+    if result.ok:
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+                send_state=Message.SendState.SENT, provider_sid=result.sid, sent_at=now()
+            )
+            SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
+            if result.status:
+                _status_forward(message.pk, result.status)
+        if getattr(backend, "plays_provider", False):
+            enqueue_after_commit(DELIVER_TASK, result.sid)
+        return "sent"
+    if result.transient and message.attempts < MAX_SEND_ATTEMPTS:
+        delay = min(300, 2 ** message.attempts)
+        Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+            send_state=Message.SendState.QUEUED,
+            next_attempt_at=now() + dt.timedelta(seconds=delay),
+            error_code=result.error_code,
+            error_message=result.error_message,
+        )
+        log.warning("send of message %s failed (%s), retry in %ss", message.pk, result.error_code, delay)
+        return "retry"
+    _send_failed(message, code=result.error_code, text=result.error_message, sender_wide=result.sender_wide)
+    return "failed"
+
+
+def _send_failed(message: Message, *, code: str, text: str, sender_wide: bool = False) -> None:
+    with transaction.atomic():
+        n = Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+            send_state=Message.SendState.FAILED, error_code=code, error_message=text[:300], status_at=now()
+        )
+        if n != 1:
+            return
+        message.refresh_from_db()
+        _apply_failure(message, code=code, sender_wide=sender_wide)
+
+
+def _apply_failure(message: Message, *, code: str, sender_wide: bool = False) -> None:
+    """What a permanent failure means: flags on the number, a sender-wide pause, and the engine
+    moving on from an undeliverable offer."""
+    actor = Actor.system("carrier")
+    phone = message.phone
+    if code in backends.PER_NUMBER_OPTED_OUT:
+        phone_opt_out(phone=phone, source=ConsentEvent.Source.CARRIER, actor=actor, message=message)
+    elif code in backends.PER_NUMBER_CANNOT_RECEIVE:
+        phone_mark_cannot_receive(phone=phone, code=code, actor=actor, message=message)
+    if code.startswith("local-"):
+        pass
+    elif sender_wide or code in backends.SENDER_WIDE:
+        sender_pause(reason=f"Twilio error {code} affects the whole sender")
+    else:
+        _note_failure_streak(phone)
+    events().on_delivery_failed(message=message)
+
+
+def _note_failure_streak(phone: PhoneNumber) -> None:
+    SenderHealth.objects.get_or_create(pk=1)
+    # consecutive failures across *different* numbers suggest the sender, not the recipients
+    n = SenderHealth.objects.filter(pk=1).exclude(last_failed_phone=phone).update(
+        failure_streak=F("failure_streak") + 1, last_failed_phone=phone
+    )
+    if n and SenderHealth.objects.filter(pk=1, failure_streak__gte=settings.SENDER_FAILURE_THRESHOLD).exists():
+        sender_pause(reason=f"{settings.SENDER_FAILURE_THRESHOLD} different numbers failed in a row")
+
+
+def sender_pause(*, reason: str) -> bool:
+    SenderHealth.objects.get_or_create(pk=1)
+    n = SenderHealth.objects.filter(pk=1, paused=False).update(paused=True, paused_reason=reason[:200], paused_at=now())
+    if n == 1:
+        audit_record(actor=Actor.system("sender-health"), action="sender.pause", object_type="sender", object_id=1, note=reason)
+        log.error("outreach paused for the whole sender: %s", reason)
+    return n == 1
+
+
+def sender_resume(*, actor: Actor) -> bool:
+    n = SenderHealth.objects.filter(pk=1, paused=True).update(
+        paused=False, paused_reason="", failure_streak=0, last_failed_phone=None, resumed_by_id=actor.user_id
+    )
+    if n == 1:
+        audit_record(actor=actor, action="sender.resume", object_type="sender", object_id=1)
+    return n == 1
+
+
+def sender_is_paused() -> bool:
+    return SenderHealth.objects.filter(pk=1, paused=True).exists()
+
+
+def messages_due(*, at: dt.datetime, limit: int = 200) -> list[int]:
+    """Queued messages whose retry or window time has come (the sweeper enqueues them)."""
+    return list(
+        Message.objects.filter(send_state=Message.SendState.QUEUED, next_attempt_at__lte=at)
+        .order_by("next_attempt_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def message_release_due(*, message_id: int, at: dt.datetime) -> None:
+    """A queued message whose time came: clear its wait and send it after commit."""
+    n = Message.objects.filter(pk=message_id, send_state=Message.SendState.QUEUED, next_attempt_at__lte=at).update(
+        next_attempt_at=None
+    )
+    if n == 1:
+        enqueue_after_commit(SEND_TASK, message_id)
+
+
+def messages_requeue_lost(*, older_than: dt.datetime, limit: int = 200) -> int:
+    """Queued messages with no wait whose task may have been lost (a crashed broker): send again.
+    The claim makes a duplicate task harmless."""
+    ids = list(
+        Message.objects.filter(
+            send_state=Message.SendState.QUEUED, next_attempt_at__isnull=True, created_at__lt=older_than
+        ).values_list("pk", flat=True)[:limit]
+    )
+    for pk in ids:
+        enqueue_after_commit(SEND_TASK, pk)
+    return len(ids)
+
+
+# --- status callbacks ---------------------------------------------------------------------------
+
+
+def _status_forward(message_id: int, status: str) -> int:
+    rank = STATUS_RANK.get(status)
+    if rank is None:
+        return 0
+    return Message.objects.filter(pk=message_id, status_rank__lt=rank).update(
+        status=status, status_rank=rank, status_at=now()
+    )
+
+
+def status_apply(*, sid: str, status: str, error_code: str = "", params: dict | None = None) -> str:
+    """A delivery status for a message we sent. Idempotent per (sid, status); only moves forward."""
+    status = (status or "").strip().lower()[:24]
+    error_code = (error_code or "").strip()[:20]
+    message = Message.objects.select_related("phone").filter(provider_sid=sid).first()
+    try:
+        with transaction.atomic():
+            StatusEvent.objects.create(
+                provider_sid=sid, status=status, error_code=error_code, message=message, raw_params=params,
+                received_at=now(),
+            )
+    except IntegrityError:
+        return "duplicate"
+    if message is None:
+        return "unknown-sid"
+    with transaction.atomic():
+        moved = _status_forward(message.pk, status)
+        if error_code and status in TERMINAL_FAILURES:
+            Message.objects.filter(pk=message.pk, error_code="").update(error_code=error_code)
+        if moved and status in TERMINAL_FAILURES:
+            message.refresh_from_db()
+            _apply_failure(message, code=error_code)
+    return "applied" if moved else "stale"
+
+
+def dev_deliver(*, sid: str) -> None:
+    """The dev backend's stand-in for Twilio's callbacks, through the same code."""
+    status_apply(sid=sid, status="sent")
+    status_apply(sid=sid, status="delivered")
+
+
+# --- inbound --------------------------------------------------------------------------------------
+
+
+def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
+    """Store a signed inbound text once per MessageSid. Returns (message, created)."""
+    sid = params["MessageSid"][:40]
+    existing = Message.objects.filter(provider_sid=sid).first()
+    if existing is not None:
+        return existing, False
+    try:
+        phone = phone_get_or_create(raw=params["From"])
+    except Exception:  # noqa: BLE001 - a short code or alphanumeric sender: keep it, unnormalised
+        phone, _ = PhoneNumber.objects.get_or_create(e164=params["From"][:16] or "unknown")
+    patients = list(phone.patients.all()[:2])
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                direction=Message.Direction.INBOUND,
+                phone=phone,
+                patient=patients[0] if len(patients) == 1 else None,
+                body=params.get("Body", "")[:1600],
+                provider_sid=sid,
+                status="received",
+                status_rank=STATUS_RANK["received"],
+                send_state="",
+                raw_params=params,
+                created_at=now(),
+            )
+    except IntegrityError:
+        # the same MessageSid in a concurrent request: the other one stored it
+        return Message.objects.get(provider_sid=sid), False
+    return message, True
+
+
+def inbound_process(*, message_id: int) -> str:
+    """Understand one inbound text and act on it, once. Runs right after the webhook stores the
+    text; if it fails, the text stays unprocessed and the sweeper tries again."""
+    with transaction.atomic():
+        at = now()
+        n = Message.objects.filter(
+            pk=message_id, direction=Message.Direction.INBOUND, processed_at__isnull=True
+        ).update(processed_at=at)
+        if n != 1:
+            return "already-processed"
+        message = Message.objects.select_related("phone").get(pk=message_id)
+        raw = message.raw_params or {}
+        parsed = parse_reply(message.body, raw.get("OptOutType"))
+        intent = parsed.intent
+        phone = message.phone
+        actor = Actor.patient(phone.e164)
+        if intent == Intent.ACCEPT and phone.opted_out:
+            # YES never re-subscribes an opted-out number (Twilio keeps it blocked too)
+            intent = Intent.UNKNOWN
+        Message.objects.filter(pk=message.pk).update(intent=intent.value)
+        message.intent = intent.value
+        language = _language_for(phone)
+
+        if intent == Intent.OPT_OUT:
+            if parsed.wrong_number:
+                PhoneNumber.objects.filter(pk=phone.pk).update(wrong_number_flagged=True)
+                Message.objects.filter(pk=message.pk).update(needs_attention="wrong_number")
+            changed = phone_opt_out(phone=phone, source=ConsentEvent.Source.KEYWORD, actor=actor, message=message)
+            if changed and not settings.TWILIO_ADVANCED_OPT_OUT:
+                message_enqueue(phone=phone, template="opt_out_confirm", language=language, auto_reply=True)
+            return "opt_out"
+        if intent == Intent.OPT_IN:
+            phone_opt_in_by_keyword(phone=phone, actor=actor, message=message)
+            message_enqueue(phone=phone, template="welcome_back", language=language, auto_reply=True)
+            return "opt_in"
+        if intent == Intent.HELP:
+            ConsentEvent.objects.create(
+                phone=phone, kind=ConsentEvent.Kind.HELP, source=ConsentEvent.Source.KEYWORD, at=at, message=message
+            )
+            message_enqueue(phone=phone, template="help", language=language, auto_reply=True)
+            return "help"
+        handled = events().on_reply(message=message, parsed=dataclasses.replace(parsed, intent=intent))
+        if handled:
+            return intent.value
+        if intent == Intent.UNKNOWN and phone.patients.exists():
+            # a known patient wrote something with no offer to attach it to: a human should see it
+            Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
+        _generic_reply(phone=phone, language=language, at=at)
+        return "generic"
+
+
+def _language_for(phone: PhoneNumber) -> str:
+    languages = set(phone.patients.values_list("language", flat=True)[:5])
+    return languages.pop() if len(languages) == 1 else "en"
+
+
+def _generic_reply(*, phone: PhoneNumber, language: str, at: dt.datetime) -> None:
+    """One generic line with the clinic's phone, at most once a day per number."""
+    recent = Message.objects.filter(
+        phone=phone, direction=Message.Direction.OUTBOUND, kind="generic", created_at__gte=at - dt.timedelta(days=1)
+    ).exists()
+    if not recent:
+        message_enqueue(phone=phone, template="generic", language=language, auto_reply=True)
+
+
+def inbound_unprocessed(*, older_than: dt.datetime, limit: int = 100) -> list[int]:
+    return list(
+        Message.objects.filter(
+            direction=Message.Direction.INBOUND, processed_at__isnull=True, created_at__lt=older_than
+        ).values_list("pk", flat=True)[:limit]
+    )
+
+
+def message_flag_clear(*, message_id: int, actor: Actor) -> bool:
+    n = Message.objects.filter(pk=message_id).exclude(needs_attention="").filter(attention_cleared_at__isnull=True).update(
+        attention_cleared_at=now()
+    )
+    if n:
+        audit_record(actor=actor, action="message.flag_clear", object_type="messaging.message", object_id=message_id)
+    return n == 1

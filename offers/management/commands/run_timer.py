@@ -1,0 +1,76 @@
+"""The timer process (in the Procfile beside web and worker).
+
+django-q2 has no delayed start and its scheduler ticks coarsely, so hold expiry and due waves are
+found here by polling two small indexed queries several times a second (docs/OFFER_ENGINE.md).
+Everything it does is a conditional update, so two timers are safe; one is enough."""
+
+from __future__ import annotations
+
+import logging
+import signal
+import time
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import close_old_connections
+
+from clinicbot.clock import now
+from clinicbot.health import BACKGROUND
+from core.services import heartbeat_beat
+from offers import services
+from waitlist.services import priorities_refresh
+
+log = logging.getLogger("clinicbot.timer")
+
+SWEEP_EVERY = 15.0
+
+
+class Command(BaseCommand):
+    help = "Run the offer timer: hold expiry, due waves, the sweeper, heartbeats."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--once", action="store_true", help="one tick and one sweep, then exit")
+
+    def handle(self, *args, once=False, **options):
+        stop = {"now": False}
+
+        def _stop(signum, frame):
+            stop["now"] = True
+
+        signal.signal(signal.SIGTERM, _stop)
+        signal.signal(signal.SIGINT, _stop)
+        tick = settings.TIMER_TICK_SECONDS
+        last = {"sweep": 0.0, "timer": 0.0, "worker": 0.0}
+        refreshed_on = None
+        log.info("timer started, tick %.2fs", tick)
+        while not stop["now"]:
+            started = time.monotonic()
+            try:
+                services.engine_tick()
+                if started - last["sweep"] >= SWEEP_EVERY or once:
+                    services.sweep()
+                    last["sweep"] = started
+                if started - last["timer"] >= BACKGROUND["timer"] or once:
+                    heartbeat_beat(name="timer", period_seconds=BACKGROUND["timer"])
+                    last["timer"] = started
+                if started - last["worker"] >= BACKGROUND["worker"]:
+                    self._ask_worker_heartbeat()
+                    last["worker"] = started
+                today = now().date()
+                if refreshed_on != today:
+                    priorities_refresh()
+                    refreshed_on = today
+            except Exception:  # noqa: BLE001 - a database restart must not kill the timer
+                log.exception("timer tick failed; retrying")
+                close_old_connections()
+                time.sleep(1.0)
+            if once:
+                return
+            close_old_connections()
+            time.sleep(max(0.0, tick - (time.monotonic() - started)))
+        log.info("timer stopped")
+
+    def _ask_worker_heartbeat(self) -> None:
+        from django_q.tasks import async_task
+
+        async_task("core.tasks.worker_heartbeat_task", BACKGROUND["worker"], q_options={"group": "heartbeat"})

@@ -1,0 +1,150 @@
+"""Reads of the offer engine. Eligibility is one query over indexed columns: no Python-side
+filtering of the waitlist."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models.functions import Coalesce
+
+from waitlist.models import KIND_BITS, WaitlistEntry
+from waitlist.selectors import location_cutoff_minutes
+
+from .models import Cancellation, Offer
+
+
+def cancellation_deadline(cancellation: Cancellation) -> dt.datetime:
+    """No offer runs past this instant."""
+    return cancellation.start_at - dt.timedelta(minutes=location_cutoff_minutes(cancellation.location))
+
+
+def _offer_count(at_least: dt.datetime):
+    return Coalesce(
+        Subquery(
+            Offer.objects.filter(phone_id=OuterRef("patient__phone_id"), sent_at__gte=at_least)
+            .order_by()
+            .values("phone_id")
+            .annotate(n=Count("id"))
+            .values("n")[:1],
+            output_field=IntegerField(),
+        ),
+        Value(0),
+    )
+
+
+def eligible_entries(*, cancellation: Cancellation, at: dt.datetime):
+    """Entries that may be offered this slot now, best first (a queryset: slice it)."""
+    c = cancellation
+    location, provider = c.location, c.provider
+    tz = location.tz
+    local_start = c.start_at.astimezone(tz)
+    today_local = at.astimezone(tz).date()
+    hours_until = (c.start_at - at).total_seconds() / 3600
+    kind_bit = KIND_BITS.get(provider.kind, 0)
+    weekday_bit = 1 << local_start.weekday()
+    slot_time = local_start.time().replace(tzinfo=None)
+    cooldown_from = at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
+
+    qs = (
+        WaitlistEntry.objects.filter(active=True, appointment_type_id=c.appointment_type_id)
+        .filter(Q(ready_from__isnull=True) | Q(ready_from__lte=today_local))
+        .filter(Q(visit_minutes__isnull=True) | Q(visit_minutes__lte=c.duration_minutes))
+        .filter(
+            patient__phone__consent_at__isnull=False,
+            patient__phone__opted_out=False,
+            patient__phone__cannot_receive=False,
+        )
+        .filter(Q(current_appointment_at__isnull=True) | Q(current_appointment_at__gt=c.start_at))
+        .filter(min_notice_hours__lte=hours_until)
+        .filter(Q(earliest_time__isnull=True) | Q(earliest_time__lte=slot_time))
+        .filter(Q(latest_time__isnull=True) | Q(latest_time__gte=slot_time))
+        .annotate(
+            kind_ok=F("provider_kinds_mask").bitand(kind_bit),
+            day_ok=F("weekdays_mask").bitand(weekday_bit),
+        )
+        .filter(Q(provider_kinds_mask=0) | Q(kind_ok__gt=0))
+        .filter(Q(weekdays_mask=0) | Q(day_ok__gt=0))
+        .filter(
+            Q(has_provider_prefs=False)
+            | Exists(WaitlistEntry.providers.through.objects.filter(waitlistentry_id=OuterRef("pk"), provider_id=provider.pk))
+        )
+        .filter(
+            Q(has_location_prefs=False)
+            | Exists(WaitlistEntry.locations.through.objects.filter(waitlistentry_id=OuterRef("pk"), location_id=location.pk))
+        )
+        .exclude(Exists(Offer.objects.filter(cancellation_id=c.pk, patient_id=OuterRef("patient_id"))))
+        # one pending offer per number, and a cooldown after the last one ended
+        .exclude(
+            Exists(
+                Offer.objects.filter(phone_id=OuterRef("patient__phone_id")).filter(
+                    Q(status=Offer.Status.PENDING) | Q(ended_at__gt=cooldown_from)
+                )
+            )
+        )
+        .annotate(
+            offers_day=_offer_count(at - dt.timedelta(days=1)),
+            offers_week=_offer_count(at - dt.timedelta(days=7)),
+        )
+        .filter(offers_day__lt=settings.OFFER_CAP_PER_DAY, offers_week__lt=settings.OFFER_CAP_PER_WEEK)
+        .select_related("patient", "patient__phone")
+        .order_by("-priority", "offers_week", "joined_at", "pk")
+    )
+    if not provider.active or not provider.appointment_types.filter(pk=c.appointment_type_id).exists():
+        return qs.none()
+    return qs
+
+
+def pick_wave(*, cancellation: Cancellation, at: dt.datetime, size: int) -> list[WaitlistEntry]:
+    """The next wave: best entries, at most one per number and per patient (a family number is
+    offered once)."""
+    picked: list[WaitlistEntry] = []
+    phones: set[int] = set()
+    patients: set[int] = set()
+    for entry in eligible_entries(cancellation=cancellation, at=at)[: size * 4]:
+        if entry.patient.phone_id in phones or entry.patient_id in patients:
+            continue
+        phones.add(entry.patient.phone_id)
+        patients.add(entry.patient_id)
+        picked.append(entry)
+        if len(picked) == size:
+            break
+    return picked
+
+
+def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[str, int]:
+    """For an unfilled slot: how many active entries of this type each rule excluded (staff see
+    which preference excluded the most). Run once per unfilled slot, not on the hot path."""
+    c = cancellation
+    base = WaitlistEntry.objects.filter(active=True, appointment_type_id=c.appointment_type_id)
+    tz = c.location.tz
+    local_start = c.start_at.astimezone(tz)
+    slot_time = local_start.time().replace(tzinfo=None)
+    rules = {
+        "not ready yet": base.filter(ready_from__gt=at.astimezone(tz).date()),
+        "visit longer than slot": base.filter(visit_minutes__gt=c.duration_minutes),
+        "no consent / opted out / cannot text": base.filter(
+            Q(patient__phone__consent_at__isnull=True) | Q(patient__phone__opted_out=True)
+            | Q(patient__phone__cannot_receive=True)
+        ),
+        "current appointment is sooner": base.filter(current_appointment_at__lte=c.start_at),
+        "needs more notice": base.filter(min_notice_hours__gt=(c.start_at - at).total_seconds() / 3600),
+        "time of day": base.filter(Q(earliest_time__gt=slot_time) | Q(latest_time__lt=slot_time)),
+        "weekday": base.exclude(weekdays_mask=0).annotate(d=F("weekdays_mask").bitand(1 << local_start.weekday())).filter(d=0),
+        "provider kind": base.exclude(provider_kinds_mask=0).annotate(
+            k=F("provider_kinds_mask").bitand(KIND_BITS.get(c.provider.kind, 0))
+        ).filter(k=0),
+        "provider preference": base.filter(has_provider_prefs=True).exclude(providers=c.provider),
+        "location preference": base.filter(has_location_prefs=True).exclude(locations=c.location),
+        "already offered this slot": base.filter(patient__offers__cancellation=c),
+    }
+    return {name: qs.count() for name, qs in rules.items()}
+
+
+def offer_for_reply(*, phone_id: int) -> Offer | None:
+    """The offer a text from this number answers: the pending one, else the most recent one."""
+    pending = Offer.objects.filter(phone_id=phone_id, status=Offer.Status.PENDING).first()
+    if pending is not None:
+        return pending
+    return Offer.objects.filter(phone_id=phone_id).order_by("-sent_at", "-pk").first()

@@ -1,0 +1,589 @@
+"""The offer engine: every decision about a slot and its offers, called by tasks, the timer,
+webhooks (through the messaging seam), the admin and the API alike.
+
+Correctness rests on conditional UPDATEs (first writer wins) and database constraints (one accepted
+offer per slot, one pending offer per number). `select_for_update` on the slot row is only queueing:
+every change of a slot or its offers locks the slot first, then its offers, so concurrent
+transactions wait in line instead of deadlocking. On SQLite it is a no-op and IMMEDIATE
+transactions serialise writers instead."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from clinicbot.clock import now
+from clinicbot.tasks import enqueue_after_commit
+from core.actors import Actor
+from core.services import audit_record
+from messaging import services as messaging
+from messaging.models import Message
+from waitlist import services as waitlist
+from waitlist.models import AppointmentType, Location, Provider, WaitlistEntry
+from waitlist.selectors import location_cutoff_minutes, location_window
+
+from .models import Cancellation, Offer, OfferMessage
+from .policy import plan_wave
+from .selectors import cancellation_deadline, exclusion_summary, pick_wave
+from .texts import slot_context
+
+log = logging.getLogger(__name__)
+
+WAVE_TASK = "offers.tasks.wave_advance_task"
+SYSTEM = Actor.system("engine")
+ACTIVE = [Cancellation.Status.OPEN, Cancellation.Status.OFFERING]
+
+
+class _NotWon(Exception):
+    pass
+
+
+def _lock_slot(cancellation_id: int) -> None:
+    """Queue behind any other change to this slot (PostgreSQL). Lock order: slot, then offers."""
+    list(Cancellation.objects.select_for_update().filter(pk=cancellation_id).values_list("pk", flat=True))
+
+
+def _slot(cancellation_id: int) -> Cancellation:
+    return Cancellation.objects.select_related("location", "provider", "appointment_type").get(pk=cancellation_id)
+
+
+def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
+    """Queue a text about this offer to its number, linked to the offer."""
+    patient = offer.patient
+    context = slot_context(offer.cancellation, patient.language, **extra)
+    message = messaging.message_enqueue(
+        phone=offer.phone,
+        template=template,
+        context=context,
+        language=patient.language,
+        patient=patient,
+        valid_until=extra.get("reply_by"),
+        respects_window=template == "offer",
+        auto_reply=role == "reply",
+    )
+    if message is not None:
+        OfferMessage.objects.create(offer=offer, message=message, role=template)
+    return message
+
+
+def _link_inbound(offer: Offer, message: Message | None) -> None:
+    if message is None:
+        return
+    OfferMessage.objects.get_or_create(message=message, defaults={"offer": offer, "role": "reply"})
+    if message.patient_id is None:
+        Message.objects.filter(pk=message.pk, patient__isnull=True).update(patient=offer.patient_id)
+
+
+def _after_resolution(cancellation_id: int, at: dt.datetime) -> None:
+    """The last pending offer of a wave is resolved: the next wave starts now, not at the next poll."""
+    if Offer.objects.filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING).exists():
+        return
+    n = Cancellation.objects.filter(pk=cancellation_id, status__in=ACTIVE).update(next_wave_at=at)
+    if n:
+        enqueue_after_commit(WAVE_TASK, cancellation_id)
+
+
+# --- creating a slot ------------------------------------------------------------------------------
+
+
+def cancellation_validate(
+    *,
+    provider: Provider,
+    location: Location,
+    appointment_type: AppointmentType,
+    start_at: dt.datetime,
+    duration_minutes: int,
+    exclude_pk: int | None = None,
+) -> None:
+    errors: dict[str, str] = {}
+    at = now()
+    if start_at is None or start_at.tzinfo is None:
+        raise ValidationError({"start_at": "A start time with its time zone is required."})
+    if not duration_minutes or duration_minutes <= 0:
+        errors["duration_minutes"] = "The slot needs a positive length in minutes."
+    if start_at <= at:
+        errors["start_at"] = "This slot is in the past."
+    else:
+        cutoff = location_cutoff_minutes(location)
+        if start_at - dt.timedelta(minutes=cutoff) <= at:
+            errors["start_at"] = f"This slot starts within the {cutoff}-minute cutoff: too late to offer by text."
+    if not provider.active:
+        errors["provider"] = "This provider is not active."
+    elif not provider.locations.filter(pk=location.pk).exists():
+        errors["location"] = f"{provider} does not work at {location}."
+    elif not provider.appointment_types.filter(pk=appointment_type.pk).exists():
+        errors["appointment_type"] = f"{provider} does not take {appointment_type} visits."
+    if start_at is not None and "start_at" not in errors:
+        dup = Cancellation.objects.filter(provider=provider, start_at=start_at, status__in=Cancellation.LIVE)
+        if exclude_pk:
+            dup = dup.exclude(pk=exclude_pk)
+        if dup.exists():
+            errors["start_at"] = "This slot is already logged (a live cancellation for this provider and time exists)."
+    if errors:
+        raise ValidationError(errors)
+
+
+def cancellation_create(
+    *,
+    actor: Actor,
+    provider: Provider,
+    location: Location,
+    appointment_type: AppointmentType,
+    start_at: dt.datetime,
+    duration_minutes: int,
+    reason: str = "",
+    external_id: str | None = None,
+    chained_from: Cancellation | None = None,
+) -> Cancellation:
+    """Log a freed slot and, after commit, start outreach (now, or at the next sending window)."""
+    cancellation_validate(
+        provider=provider, location=location, appointment_type=appointment_type,
+        start_at=start_at, duration_minutes=duration_minutes,
+    )
+    at = now()
+    window = location_window(location, around=at)
+    first = window.next_open(at)
+    try:
+        with transaction.atomic():
+            c = Cancellation.objects.create(
+                provider=provider,
+                location=location,
+                appointment_type=appointment_type,
+                start_at=start_at,
+                duration_minutes=duration_minutes,
+                reason=reason,
+                logged_by=actor.label,
+                created_at=at,
+                next_wave_at=first if first is not None else at,
+                external_id=external_id or None,
+                chained_from=chained_from,
+            )
+            audit_record(
+                actor=actor, action="cancellation.create", obj=c,
+                after={"provider": provider.pk, "location": location.pk, "start_at": start_at,
+                       "duration_minutes": duration_minutes, "appointment_type": appointment_type.pk},
+            )
+            if c.next_wave_at <= at:
+                enqueue_after_commit(WAVE_TASK, c.pk)
+    except IntegrityError:
+        raise ValidationError({"start_at": "This slot is already logged (a live cancellation for this provider and time exists)."}) from None
+    return c
+
+
+# --- waves ------------------------------------------------------------------------------------------
+
+
+def _end(c: Cancellation, *, status: str, reason: str, at: dt.datetime, actor: Actor = SYSTEM, summary=None) -> bool:
+    n = Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(
+        status=status, end_reason=reason, ended_at=at, next_wave_at=None, exclusion_summary=summary
+    )
+    if n == 1:
+        audit_record(actor=actor, action=f"cancellation.{status}", obj=c, before={"status": c.status},
+                     after={"status": status, "end_reason": reason})
+    return n == 1
+
+
+def wave_advance(*, cancellation_id: int, force: bool = False, actor: Actor = SYSTEM) -> str:
+    """Start the next wave if one is due. Safe to call any number of times from anywhere: only one
+    caller can move the slot from wave n to n+1 (conditional UPDATE)."""
+    at = now()
+    with transaction.atomic():
+        _lock_slot(cancellation_id)
+        c = _slot(cancellation_id)
+        if c.status not in ACTIVE:
+            return "ended"
+        if c.paused and not force:
+            return "paused"
+        if messaging.sender_is_paused():
+            return "sender-paused"
+        pending = c.offers.filter(status=Offer.Status.PENDING).exists()
+        if pending and not force:
+            return "pending"
+        if not force and c.next_wave_at is not None and c.next_wave_at > at:
+            return "not-due"
+        deadline = cancellation_deadline(c)
+        window = location_window(c.location, around=at)
+        min_hold = dt.timedelta(minutes=settings.OFFER_MIN_HOLD_MINUTES)
+        if not window.is_open(at):
+            opens = window.next_open(at)
+            if opens is None or opens + min_hold > deadline:
+                if not pending:
+                    _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at)
+                return "cutoff"
+            Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(next_wave_at=opens)
+            return "waiting-for-window"
+        plan = plan_wave(at=at, deadline=deadline)
+        if plan is None:
+            if not pending:
+                _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at)
+            return "cutoff"
+        entries = pick_wave(cancellation=c, at=at, size=plan.batch)
+        if not entries:
+            if not pending:
+                _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.EXHAUSTED, at=at,
+                     summary=exclusion_summary(cancellation=c, at=at))
+            return "exhausted"
+        n = Cancellation.objects.filter(pk=c.pk, current_wave=c.current_wave, status__in=ACTIVE).update(
+            current_wave=F("current_wave") + 1, status=Cancellation.Status.OFFERING, next_wave_at=None
+        )
+        if n != 1:
+            return "lost-race"
+        wave = c.current_wave + 1
+        c.status, c.current_wave = Cancellation.Status.OFFERING, wave
+        made = 0
+        for entry in entries:
+            try:
+                with transaction.atomic():
+                    offer = Offer.objects.create(
+                        cancellation=c,
+                        entry=entry,
+                        patient=entry.patient,
+                        phone=entry.patient.phone,
+                        wave=wave,
+                        score=entry.priority,
+                        score_breakdown={**entry.priority_breakdown, "offers_last_7_days": entry.offers_week},
+                        sent_at=at,
+                        expires_at=plan.expires_at,
+                    )
+            except IntegrityError:
+                # the number was just offered another slot by a concurrent wave: skip it
+                continue
+            made += 1
+            offer.cancellation = c
+            _text(offer, "offer", "offer", reply_by=plan.expires_at)
+        audit_record(actor=actor, action="cancellation.wave", obj=c, after={"wave": wave, "offers": made,
+                     "hold_seconds": int(plan.hold.total_seconds())})
+        if made == 0:
+            Cancellation.objects.filter(pk=c.pk).update(next_wave_at=at)
+        return f"wave {wave}: {made} offers"
+
+
+# --- replies ------------------------------------------------------------------------------------------
+
+
+def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | None = None) -> str:
+    """A YES. Wins only while the offer is pending, received before its hold ended, and the slot is
+    still offering; exactly one offer per slot can win (conditional updates + constraint)."""
+    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    actor = Actor.patient(offer.phone.e164)
+    with transaction.atomic():
+        _lock_slot(offer.cancellation_id)
+        at = now()
+        try:
+            with transaction.atomic():
+                n = Offer.objects.filter(
+                    pk=offer.pk, status=Offer.Status.PENDING, expires_at__gt=received_at
+                ).update(status=Offer.Status.ACCEPTED, responded_at=at, ended_at=at)
+                if n != 1:
+                    raise _NotWon
+                m = Cancellation.objects.filter(pk=offer.cancellation_id, status=Cancellation.Status.OFFERING).update(
+                    status=Cancellation.Status.FILLED, end_reason=Cancellation.EndReason.ACCEPTED,
+                    filled_at=at, filled_offer=offer.pk, ended_at=at, next_wave_at=None,
+                )
+                if m != 1:
+                    raise _NotWon
+        except (_NotWon, IntegrityError):
+            return _late_reply(offer_id=offer.pk, message=message, received_at=received_at)
+        c = _slot(offer.cancellation_id)
+        offer.cancellation = c
+        _link_inbound(offer, message)
+        WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=0, last_activity_at=at)
+        waitlist.entry_deactivate(entry_id=offer.entry_id, reason=WaitlistEntry.InactiveReason.FULFILLED, actor=actor,
+                                  note=f"filled cancellation {c.pk}")
+        audit_record(actor=actor, action="offer.accept", obj=offer, before={"status": "pending"},
+                     after={"status": "accepted"})
+        audit_record(actor=actor, action="cancellation.filled", obj=c, before={"status": "offering"},
+                     after={"status": "filled", "filled_offer": offer.pk})
+        _text(offer, "confirmed", "reply")
+        _end_pending(c, new_status=Offer.Status.SUPERSEDED, at=at, actor=actor)
+        return "accepted"
+
+
+def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Actor, notify: bool = True) -> int:
+    """End every pending offer of a slot that has ended, telling each patient the truth."""
+    ended = 0
+    for offer in Offer.objects.filter(cancellation=c, status=Offer.Status.PENDING).select_related("patient", "phone"):
+        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(status=new_status, ended_at=at)
+        if n != 1:
+            continue
+        ended += 1
+        offer.cancellation = c
+        audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
+                     after={"status": new_status})
+        if notify:
+            _text(offer, "no_longer_available", "notice")
+    return ended
+
+
+def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datetime) -> str:
+    """A YES that did not win: tell the patient the truth."""
+    offer = Offer.objects.select_related("patient", "phone", "cancellation__location", "cancellation__provider").get(
+        pk=offer_id
+    )
+    _link_inbound(offer, message)
+    if offer.status == Offer.Status.ACCEPTED:
+        _text(offer, "confirmed", "reply")  # a repeated YES from the winner: repeat the confirmation
+        return "already-accepted"
+    if offer.status in (Offer.Status.SUPERSEDED,) or offer.cancellation.status == Cancellation.Status.FILLED:
+        _text(offer, "taken", "reply")
+        return "taken"
+    if offer.status == Offer.Status.EXPIRED or (offer.status == Offer.Status.PENDING and offer.expires_at <= received_at):
+        _text(offer, "expired", "reply")
+        return "expired"
+    _text(offer, "no_longer_available", "reply")
+    return "no-longer-available"
+
+
+def offer_decline(*, offer_id: int, message: Message | None = None) -> str:
+    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    actor = Actor.patient(offer.phone.e164)
+    with transaction.atomic():
+        _lock_slot(offer.cancellation_id)
+        at = now()
+        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
+            status=Offer.Status.DECLINED, responded_at=at, ended_at=at
+        )
+        offer.cancellation = _slot(offer.cancellation_id)
+        _link_inbound(offer, message)
+        if n != 1:
+            return "not-pending"
+        WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=0, last_activity_at=at)
+        audit_record(actor=actor, action="offer.declined", obj=offer, before={"status": "pending"},
+                     after={"status": "declined"})
+        _text(offer, "declined_ack", "reply")
+        _after_resolution(offer.cancellation_id, at)
+        return "declined"
+
+
+def offer_clarify(*, offer_id: int, message: Message) -> str:
+    """An unrecognised text with a pending offer: one clarification per offer; flagged for staff."""
+    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    with transaction.atomic():
+        Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
+        offer.cancellation = _slot(offer.cancellation_id)
+        _link_inbound(offer, message)
+        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING, clarified=False).update(clarified=True)
+        if n == 1:
+            _text(offer, "clarify", "reply", reply_by=offer.expires_at)
+            return "clarified"
+        return "flagged"
+
+
+# --- expiry, failures, opt-outs ---------------------------------------------------------------------------
+
+
+def offers_expire_due(*, at: dt.datetime | None = None) -> int:
+    """Expire holds that have ended (the timer runs this several times a second)."""
+    at = at or now()
+    limit = at - dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
+    slots = (
+        Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=limit)
+        .order_by()
+        .values_list("cancellation_id", flat=True)
+        .distinct()
+    )
+    expired = 0
+    for cancellation_id in list(slots[:200]):
+        expired += _expire_slot(cancellation_id=cancellation_id, limit=limit)
+    return expired
+
+
+def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
+    with transaction.atomic():
+        _lock_slot(cancellation_id)
+        at = now()
+        count = 0
+        due = Offer.objects.filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING, expires_at__lte=limit)
+        for offer in due.select_related("entry"):
+            n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING, expires_at__lte=limit).update(
+                status=Offer.Status.EXPIRED, ended_at=at
+            )
+            if n != 1:
+                continue
+            count += 1
+            audit_record(actor=SYSTEM, action="offer.expired", obj=offer, before={"status": "pending"},
+                         after={"status": "expired"})
+            WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=F("consecutive_no_reply") + 1)
+            if offer.entry.consecutive_no_reply + 1 >= settings.OFFER_UNRESPONSIVE_AFTER:
+                waitlist.entry_deactivate(
+                    entry_id=offer.entry_id, reason=WaitlistEntry.InactiveReason.UNRESPONSIVE, actor=SYSTEM,
+                    note=f"{settings.OFFER_UNRESPONSIVE_AFTER} offers in a row with no reply",
+                )
+        if count:
+            _after_resolution(cancellation_id, at)
+        return count
+
+
+def _resolve_one(*, offer_id: int, new_status: str, actor: Actor, notify: str | None = None) -> bool:
+    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    with transaction.atomic():
+        _lock_slot(offer.cancellation_id)
+        at = now()
+        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(status=new_status, ended_at=at)
+        if n != 1:
+            return False
+        audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
+                     after={"status": new_status})
+        if notify:
+            offer.cancellation = _slot(offer.cancellation_id)
+            _text(offer, notify, "notice")
+        _after_resolution(offer.cancellation_id, at)
+        return True
+
+
+def offer_mark_undeliverable(*, offer_id: int) -> bool:
+    return _resolve_one(offer_id=offer_id, new_status=Offer.Status.UNDELIVERABLE, actor=Actor.system("carrier"))
+
+
+def offer_withdraw(*, offer_id: int, actor: Actor) -> bool:
+    """Staff take back one offer (the patient is told); the next wave follows if it was the last."""
+    return _resolve_one(offer_id=offer_id, new_status=Offer.Status.WITHDRAWN, actor=actor, notify="no_longer_available")
+
+
+def offers_withdraw_for_phone(*, phone_id: int, actor: Actor) -> int:
+    """The number opted out: withdraw what is pending to it, silently."""
+    ids = list(Offer.objects.filter(phone_id=phone_id, status=Offer.Status.PENDING).values_list("pk", flat=True))
+    return sum(_resolve_one(offer_id=pk, new_status=Offer.Status.WITHDRAWN, actor=actor) for pk in ids)
+
+
+# --- staff actions ------------------------------------------------------------------------------------------
+
+
+def cancellation_withdraw(*, cancellation_id: int, actor: Actor) -> bool:
+    with transaction.atomic():
+        _lock_slot(cancellation_id)
+        c = _slot(cancellation_id)
+        at = now()
+        if not _end(c, status=Cancellation.Status.WITHDRAWN, reason=Cancellation.EndReason.WITHDRAWN, at=at, actor=actor):
+            return False
+        _end_pending(c, new_status=Offer.Status.WITHDRAWN, at=at, actor=actor)
+        return True
+
+
+def cancellation_mark_filled_by_phone(*, cancellation_id: int, actor: Actor, note: str = "") -> bool:
+    with transaction.atomic():
+        _lock_slot(cancellation_id)
+        c = _slot(cancellation_id)
+        at = now()
+        n = Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(
+            status=Cancellation.Status.FILLED, end_reason=Cancellation.EndReason.BY_PHONE, filled_at=at,
+            ended_at=at, next_wave_at=None, filled_note=note[:200],
+        )
+        if n != 1:
+            return False
+        audit_record(actor=actor, action="cancellation.filled_by_phone", obj=c, before={"status": c.status},
+                     after={"status": "filled"}, note=note)
+        _end_pending(c, new_status=Offer.Status.SUPERSEDED, at=at, actor=actor)
+        return True
+
+
+def cancellation_pause(*, cancellation_id: int, actor: Actor) -> bool:
+    with transaction.atomic():
+        n = Cancellation.objects.filter(pk=cancellation_id, status__in=ACTIVE, paused=False).update(paused=True)
+        if n == 1:
+            audit_record(actor=actor, action="cancellation.pause", object_type="offers.cancellation",
+                         object_id=cancellation_id, before={"paused": False}, after={"paused": True})
+        return n == 1
+
+
+def cancellation_resume(*, cancellation_id: int, actor: Actor) -> bool:
+    with transaction.atomic():
+        at = now()
+        n = Cancellation.objects.filter(pk=cancellation_id, status__in=ACTIVE, paused=True).update(paused=False)
+        if n == 1:
+            audit_record(actor=actor, action="cancellation.resume", object_type="offers.cancellation",
+                         object_id=cancellation_id, before={"paused": True}, after={"paused": False})
+            _after_resolution(cancellation_id, at)
+        return n == 1
+
+
+def cancellation_next_wave_now(*, cancellation_id: int, actor: Actor) -> str:
+    return wave_advance(cancellation_id=cancellation_id, force=True, actor=actor)
+
+
+def cancellation_ehr_tick(*, cancellation_id: int, which: str, actor: Actor) -> bool:
+    """The two EHR follow-ups of a fill: the new visit booked, the old one released."""
+    if which not in ("booked", "released"):
+        raise ValidationError({"which": "Choose 'booked' or 'released'."})
+    field = f"ehr_{which}_at"
+    with transaction.atomic():
+        n = Cancellation.objects.filter(
+            pk=cancellation_id, status=Cancellation.Status.FILLED, **{f"{field}__isnull": True}
+        ).update(**{field: now(), f"ehr_{which}_by": actor.label})
+        if n == 1:
+            audit_record(actor=actor, action=f"cancellation.ehr_{which}", object_type="offers.cancellation",
+                         object_id=cancellation_id, after={field: now()})
+        return n == 1
+
+
+def cancellation_chain_fill(*, cancellation_id: int, actor: Actor, duration_minutes: int | None = None) -> Cancellation:
+    """Offer the winner's released old appointment to the waitlist: a new cancellation."""
+    c = _slot(cancellation_id)
+    offer = c.filled_offer
+    if c.status != Cancellation.Status.FILLED or offer is None:
+        raise ValidationError("Only a slot filled by a waitlist offer has an old appointment to release.")
+    entry = offer.entry
+    if not (entry.current_appointment_at and entry.current_appointment_provider and entry.current_appointment_location):
+        raise ValidationError("The winner's old appointment (time, provider and location) is not recorded.")
+    return cancellation_create(
+        actor=actor,
+        provider=entry.current_appointment_provider,
+        location=entry.current_appointment_location,
+        appointment_type=entry.appointment_type,
+        start_at=entry.current_appointment_at,
+        duration_minutes=duration_minutes or entry.visit_minutes or c.duration_minutes,
+        reason=f"released by the fill of cancellation {c.pk}",
+        chained_from=c,
+    )
+
+
+# --- the timer and the sweeper ------------------------------------------------------------------------------
+
+
+def waves_due(*, at: dt.datetime, limit: int = 200) -> list[int]:
+    return list(
+        Cancellation.objects.filter(status__in=ACTIVE, paused=False, next_wave_at__lte=at)
+        .order_by("next_wave_at")
+        .values_list("pk", flat=True)[:limit]
+    )
+
+
+def engine_tick(*, at: dt.datetime | None = None) -> dict[str, int]:
+    """One pass of the timer: expire ended holds, start due waves. Safe to run in several processes."""
+    at = at or now()
+    expired = offers_expire_due(at=at)
+    started = 0
+    if not messaging.sender_is_paused():
+        for cancellation_id in waves_due(at=at):
+            if wave_advance(cancellation_id=cancellation_id).startswith("wave"):
+                started += 1
+    return {"expired": expired, "waves": started}
+
+
+def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
+    """Repair what a crash or a lost task left behind. Idempotent and safe to run concurrently."""
+    at = at or now()
+    # active slots with nothing pending and nothing scheduled: schedule them now
+    stalled = Cancellation.objects.filter(status__in=ACTIVE, next_wave_at__isnull=True).exclude(
+        offers__status=Offer.Status.PENDING
+    )
+    repaired = stalled.update(next_wave_at=at)
+    due_messages = messaging.messages_due(at=at)
+    for message_id in due_messages:
+        with transaction.atomic():
+            messaging.message_release_due(message_id=message_id, at=at)
+    with transaction.atomic():
+        lost = messaging.messages_requeue_lost(older_than=at - dt.timedelta(seconds=30))
+    reprocessed = 0
+    for message_id in messaging.inbound_unprocessed(older_than=at - dt.timedelta(seconds=10)):
+        try:
+            messaging.inbound_process(message_id=message_id)
+            reprocessed += 1
+        except Exception:  # noqa: BLE001 - one bad row must not stop the sweep
+            log.exception("reprocessing inbound message %s failed", message_id)
+    return {"stalled": repaired, "released": len(due_messages), "requeued": lost, "reprocessed": reprocessed}

@@ -1,0 +1,47 @@
+"""The ranking score. Stored on each entry (refreshed on change and daily) so selection reads an
+index instead of computing per row; its breakdown is shown to staff and copied onto each offer."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.conf import settings
+
+
+def compute(
+    *,
+    urgent: bool,
+    manual_boost: int,
+    current_appointment_at: dt.datetime | None,
+    joined_at: dt.datetime,
+    today: dt.date,
+) -> tuple[int, dict]:
+    w = settings.PRIORITY_WEIGHTS
+    urgent_pts = w["urgent"] if urgent else 0
+    if current_appointment_at is None:
+        appt_pts = w["appt_180_plus"]
+        appt_note = "no appointment yet"
+    else:
+        days = (current_appointment_at.date() - today).days
+        if days >= 180:
+            appt_pts = w["appt_180_plus"]
+        elif days >= 90:
+            appt_pts = w["appt_90_179"]
+        elif days >= 30:
+            appt_pts = w["appt_30_89"]
+        else:
+            appt_pts = 0
+        appt_note = f"current appointment in {days} days"
+    waited_days = max(0, (today - joined_at.date()).days)
+    waited_pts = min(w["days_cap"], (waited_days // 30) * w["per_30_days"])
+    total = urgent_pts + manual_boost + appt_pts + waited_pts
+    breakdown = {
+        "urgent": urgent_pts,
+        "manual_boost": manual_boost,
+        "current_appointment": appt_pts,
+        "current_appointment_note": appt_note,
+        "time_on_list": waited_pts,
+        "days_on_list": waited_days,
+        "total": total,
+    }
+    return total, breakdown

@@ -1,0 +1,237 @@
+"""Writes of the waitlist: locations, providers, patients, entries and their stored priority."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+
+from clinicbot.clock import now
+from core.actors import Actor
+from core.services import audit_record, snapshot
+from messaging import services as messaging
+from messaging.models import PhoneNumber
+
+from . import priority
+from .models import KIND_BITS, Location, Patient, Provider, WaitlistEntry
+from .selectors import clinic_window
+
+ENTRY_M2M = ("providers", "locations")
+ENTRY_FIELDS = {
+    "appointment_type", "visit_minutes", "urgent", "manual_boost", "boost_reason", "current_appointment_at",
+    "current_appointment_provider", "current_appointment_location", "joined_at", "ready_from",
+    "provider_kinds_mask", "weekdays_mask", "earliest_time", "latest_time", "min_notice_hours", "notes",
+    "external_id",
+}
+
+
+def kinds_to_mask(kinds) -> int:
+    mask = 0
+    for kind in kinds or ():
+        if kind not in KIND_BITS:
+            raise ValidationError({"provider_kinds": f"Unknown provider kind {kind!r}."})
+        mask |= KIND_BITS[kind]
+    return mask
+
+
+def mask_to_kinds(mask: int) -> list[str]:
+    return [k for k, bit in KIND_BITS.items() if mask & bit]
+
+
+def weekdays_to_mask(days) -> int:
+    mask = 0
+    for day in days or ():
+        if not isinstance(day, int) or not 0 <= day <= 6:
+            raise ValidationError({"weekdays": f"Weekdays are 0 (Monday) to 6 (Sunday), not {day!r}."})
+        mask |= 1 << day
+    return mask
+
+
+def mask_to_weekdays(mask: int) -> list[int]:
+    return [d for d in range(7) if mask & (1 << d)]
+
+
+def _refresh_priority_fields(entry: WaitlistEntry, today: dt.date) -> None:
+    score, breakdown = priority.compute(
+        urgent=entry.urgent,
+        manual_boost=entry.manual_boost,
+        current_appointment_at=entry.current_appointment_at,
+        joined_at=entry.joined_at,
+        today=today,
+    )
+    entry.priority, entry.priority_breakdown, entry.priority_on = score, breakdown, today
+
+
+def _today() -> dt.date:
+    return now().astimezone(clinic_window().tz).date()
+
+
+# --- patients ----------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def patient_upsert(
+    *,
+    actor: Actor,
+    first_name: str,
+    last_name: str,
+    phone: str,
+    relationship: str = Patient.Relationship.SELF,
+    language: str = Patient.Language.EN,
+    consent_source: str = "",
+    consent_at: dt.datetime | None = None,
+    external_id: str | None = None,
+    patient: Patient | None = None,
+) -> tuple[Patient, bool]:
+    """Create a patient, or update the one with this external id (or the one given)."""
+    number = messaging.phone_get_or_create(raw=phone)
+    if patient is None and external_id:
+        patient = Patient.objects.filter(external_id=external_id).first()
+    created = patient is None
+    before = None if created else snapshot(patient)
+    if created:
+        patient = Patient(external_id=external_id or None)
+    patient.first_name, patient.last_name = first_name.strip(), last_name.strip()
+    patient.phone = number
+    patient.relationship, patient.language = relationship, language
+    patient.full_clean()
+    patient.save()
+    audit_record(actor=actor, action="patient.create" if created else "patient.update", obj=patient,
+                 before=before, after=snapshot(patient))
+    if consent_source and number.consent_at is None:
+        # an import never lifts an opt-out: only staff, deliberately, re-subscribe a number
+        messaging.consent_record(
+            phone=number, source=consent_source, actor=actor, at=consent_at,
+            event_source="import" if actor.kind == Actor.API else "staff",
+        )
+    return patient, created
+
+
+# --- entries ------------------------------------------------------------------------------------------
+
+
+@transaction.atomic
+def entry_save(
+    *,
+    actor: Actor,
+    patient: Patient,
+    entry: WaitlistEntry | None = None,
+    providers: list[Provider] | None = None,
+    locations: list[Location] | None = None,
+    **fields,
+) -> tuple[WaitlistEntry, bool]:
+    """Create or change a waitlist entry; refreshes its stored priority. Sends the welcome text when
+    this is the first entry for the number."""
+    unknown = set(fields) - ENTRY_FIELDS
+    if unknown:
+        raise TypeError(f"unknown entry fields: {sorted(unknown)}")
+    created = entry is None
+    before = None
+    if created:
+        entry = WaitlistEntry(patient=patient, joined_at=fields.pop("joined_at", None) or now())
+    else:
+        before = snapshot(entry)
+        entry.patient = patient
+    for key, value in fields.items():
+        if key == "joined_at" and value is None:
+            continue
+        setattr(entry, key, value)
+    if providers is not None:
+        entry.has_provider_prefs = bool(providers)
+    if locations is not None:
+        entry.has_location_prefs = bool(locations)
+    _refresh_priority_fields(entry, _today())
+    entry.last_activity_at = now()
+    entry.full_clean(exclude=["patient", "appointment_type"] if created else None)
+    entry.save()
+    if providers is not None:
+        entry.providers.set(providers)
+    if locations is not None:
+        entry.locations.set(locations)
+    audit_record(actor=actor, action="entry.create" if created else "entry.update", obj=entry,
+                 before=before, after=snapshot(entry))
+    if created:
+        _welcome_if_first(entry)
+    return entry, created
+
+
+def _welcome_if_first(entry: WaitlistEntry) -> None:
+    phone = entry.patient.phone
+    n = PhoneNumber.objects.filter(pk=phone.pk, welcomed_at__isnull=True).update(welcomed_at=now())
+    if n != 1 or not phone.can_text:
+        return
+    window = clinic_window()
+    messaging.message_enqueue(
+        phone=phone, template="welcome", language=entry.patient.language, patient=entry.patient,
+        not_before=window.next_open(now()), respects_window=True,
+    )
+
+
+def _change(entry_id: int, actor: Actor, action: str, note: str = "", **values) -> WaitlistEntry:
+    with transaction.atomic():
+        entry = WaitlistEntry.objects.select_for_update().get(pk=entry_id)
+        before = snapshot(entry)
+        for key, value in values.items():
+            setattr(entry, key, value)
+        _refresh_priority_fields(entry, _today())
+        entry.last_activity_at = now()
+        entry.full_clean(exclude=["patient", "appointment_type"])
+        entry.save()
+        audit_record(actor=actor, action=action, obj=entry, before=before, after=snapshot(entry), note=note)
+        return entry
+
+
+def entry_boost(*, entry_id: int, amount: int, reason: str, actor: Actor) -> WaitlistEntry:
+    if not isinstance(amount, int) or not 0 <= amount <= 40:
+        raise ValidationError({"amount": "A boost is a whole number from 0 to 40."})
+    if amount and not (reason or "").strip():
+        raise ValidationError({"reason": "Say why this patient is boosted."})
+    return _change(entry_id, actor, "entry.boost", note=reason, manual_boost=amount, boost_reason=reason.strip())
+
+
+def entry_mark_urgent(*, entry_id: int, urgent: bool = True, actor: Actor) -> WaitlistEntry:
+    return _change(entry_id, actor, "entry.urgent", urgent=urgent)
+
+
+def entry_deactivate(*, entry_id: int, reason: str, actor: Actor, note: str = "") -> bool:
+    """Conditional: False when the entry was already inactive."""
+    with transaction.atomic():
+        n = WaitlistEntry.objects.filter(pk=entry_id, active=True).update(
+            active=False, inactive_reason=reason, inactive_at=now()
+        )
+        if n == 1:
+            audit_record(actor=actor, action=f"entry.deactivate.{reason}", object_type="waitlist.waitlistentry",
+                         object_id=entry_id, before={"active": True}, after={"active": False, "inactive_reason": reason},
+                         note=note)
+        return n == 1
+
+
+def entry_reactivate(*, entry_id: int, actor: Actor) -> bool:
+    with transaction.atomic():
+        n = WaitlistEntry.objects.filter(pk=entry_id, active=False).exclude(
+            inactive_reason=WaitlistEntry.InactiveReason.FULFILLED
+        ).update(active=True, inactive_reason="", inactive_at=None, consecutive_no_reply=0, last_activity_at=now())
+        if n == 1:
+            audit_record(actor=actor, action="entry.reactivate", object_type="waitlist.waitlistentry",
+                         object_id=entry_id, before={"active": False}, after={"active": True})
+        return n == 1
+
+
+def priorities_refresh(*, today: dt.date | None = None, batch: int = 2000) -> int:
+    """Daily: the time-based parts of the score move by the day. Only entries not yet refreshed
+    today are touched, so it is cheap to run twice."""
+    today = today or _today()
+    updated = 0
+    while True:
+        rows = list(
+            WaitlistEntry.objects.filter(active=True)
+            .exclude(priority_on=today)
+            .only("id", "urgent", "manual_boost", "current_appointment_at", "joined_at")[:batch]
+        )
+        if not rows:
+            return updated
+        for entry in rows:
+            _refresh_priority_fields(entry, today)
+        WaitlistEntry.objects.bulk_update(rows, ["priority", "priority_breakdown", "priority_on"])
+        updated += len(rows)
