@@ -2,7 +2,19 @@
 
 import pytest
 
-from messaging.grammar import Intent, ParsedReply, is_reaction, normalize, parse_reply
+from messaging.grammar import (
+    ACCEPT_PHRASES,
+    DECLINE_PHRASES,
+    HELP_PHRASES,
+    OPT_IN_PHRASES,
+    OPT_OUT_PHRASES,
+    WRONG_NUMBER_PHRASES,
+    Intent,
+    ParsedReply,
+    is_reaction,
+    normalize,
+    parse_reply,
+)
 
 OPT_OUT, OPT_IN, HELP = Intent.OPT_OUT, Intent.OPT_IN, Intent.HELP
 DECLINE, ACCEPT, UNKNOWN = Intent.DECLINE, Intent.ACCEPT, Intent.UNKNOWN
@@ -306,6 +318,32 @@ PRECEDENCE_CASES = [
 @pytest.mark.parametrize(("body", "intent"), PRECEDENCE_CASES, ids=ids(PRECEDENCE_CASES))
 def test_opt_out_outranks_help_decline_and_accept(body, intent):
     assert parse_reply(body).intent is intent
+
+
+LISTED_PHRASES = sorted(
+    [(phrase, OPT_OUT) for phrase in OPT_OUT_PHRASES]
+    + [(phrase, OPT_IN) for phrase in OPT_IN_PHRASES]
+    + [(phrase, HELP) for phrase in HELP_PHRASES]
+    + [(phrase, DECLINE) for phrase in DECLINE_PHRASES]
+    + [(phrase, ACCEPT) for phrase in ACCEPT_PHRASES]
+)
+
+
+@pytest.mark.parametrize(("phrase", "intent"), LISTED_PHRASES, ids=ids(LISTED_PHRASES))
+def test_every_listed_phrase_parses_to_its_own_intent(phrase, intent):
+    reply = parse_reply(phrase.upper() + "!")
+    assert reply.intent is intent
+    assert reply.wrong_number is (phrase in WRONG_NUMBER_PHRASES)
+
+
+def test_no_phrase_is_listed_under_two_intents():
+    lists = [OPT_OUT_PHRASES, OPT_IN_PHRASES, HELP_PHRASES, DECLINE_PHRASES, ACCEPT_PHRASES]
+    assert sum(len(phrases) for phrases in lists) == len(frozenset().union(*lists))
+
+
+def test_phrase_lists_are_already_normalized():
+    for phrase in OPT_OUT_PHRASES | OPT_IN_PHRASES | HELP_PHRASES | DECLINE_PHRASES | ACCEPT_PHRASES:
+        assert normalize(phrase) == phrase
 
 
 # --------------------------------------------------------------------------- reactions
