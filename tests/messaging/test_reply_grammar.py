@@ -100,9 +100,10 @@ def test_every_example_from_the_product_spec_gets_the_specified_intent(body, int
 
 
 OPT_OUT_CASES = [
-    *[(word, OPT_OUT) for word in (
-        "STOP", "STOPALL", "UNSUBSCRIBE", "END", "QUIT", "CANCEL", "OPTOUT", "REVOKE", "BAJA", "PARAR", "ALTO",
-    )],
+    *[
+        (word, OPT_OUT)
+        for word in "STOP STOPALL UNSUBSCRIBE END QUIT CANCEL OPTOUT REVOKE BAJA PARAR ALTO".split()
+    ],
     ("stop.", OPT_OUT),
     ("Stop!", OPT_OUT),
     ("  sToP  ", OPT_OUT),
@@ -211,7 +212,7 @@ def test_help_keywords_with_optional_politeness_ask_for_help(body, intent):
 
 
 DECLINE_CASES = [
-    *[(word, DECLINE) for word in ("NO", "N", "NOPE", "NAH", "PASS", "SKIP", "DECLINE", "2")],
+    *[(word, DECLINE) for word in "NO N NOPE NAH PASS SKIP DECLINE 2".split()],
     ("no.", DECLINE),
     ("No!", DECLINE),
     ("No thanks", DECLINE),
@@ -240,9 +241,7 @@ def test_decline_words_and_phrases_decline_the_offer(body, intent):
 
 
 ACCEPT_CASES = [
-    *[(word, ACCEPT) for word in (
-        "YES", "Y", "YEP", "YEAH", "YA", "SURE", "OK", "OKAY", "ACCEPT", "BOOK", "CLAIM", "1",
-    )],
+    *[(word, ACCEPT) for word in "YES Y YEP YEAH YA SURE OK OKAY ACCEPT BOOK CLAIM 1".split()],
     ("yes", ACCEPT),
     ("Yes.", ACCEPT),
     ("YES!!!", ACCEPT),

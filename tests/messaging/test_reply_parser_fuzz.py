@@ -22,7 +22,6 @@ from messaging.grammar import (
     STRONG_OPT_OUT_KEYWORDS,
     Intent,
     ParsedReply,
-    is_reaction,
     normalize,
     parse_reply,
 )
