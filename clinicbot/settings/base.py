@@ -44,7 +44,7 @@ if _problems:
     raise ImproperlyConfigured("clinicbot cannot start: " + "; ".join(_problems))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "offers.admin_apps.StaffAdminConfig",  # django.contrib.admin with the live board as its index
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -232,6 +232,7 @@ USE_TZ = True
 # --- static -----------------------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATICFILES_DIRS = [BASE_DIR / "static"]
 try:  # whitenoise warns at every start when the folder is missing (before the first collectstatic)
     STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 except OSError:

@@ -26,8 +26,16 @@ from messaging.grammar import (
     parse_reply,
 )
 
-FUZZ = settings(
+# The crash-freedom properties run thousands of cases; the semantic ones fewer, to keep
+# `make test` (run twice in CI) quick.
+FUZZ_HEAVY = settings(
     max_examples=3000,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
+)
+FUZZ = settings(
+    max_examples=400,
     deadline=None,
     database=None,  # keep no example database in the working tree
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
@@ -94,7 +102,7 @@ def canonical(token: str) -> str:
 # --------------------------------------------------------------------------- totality
 
 
-@FUZZ
+@FUZZ_HEAVY
 @given(bodies)
 def test_parse_reply_never_raises_and_always_returns_an_intent(body):
     reply = parse_reply(body)
@@ -103,7 +111,7 @@ def test_parse_reply_never_raises_and_always_returns_an_intent(body):
     assert reply.normalized == normalize(body)
 
 
-@FUZZ
+@FUZZ_HEAVY
 @given(bodies, st.one_of(st.none(), st.text(max_size=12), st.sampled_from(["STOP", "HELP", "START", "stop"])))
 def test_parse_reply_never_raises_whatever_the_opt_out_type(body, opt_out_type):
     assert isinstance(parse_reply(body, opt_out_type).intent, Intent)

@@ -1,0 +1,94 @@
+"""Audit trail in the staff console (read-only, managers), and the mixin every plain admin uses so a
+write the console makes without a dedicated service still leaves an audit record naming the person."""
+
+from __future__ import annotations
+
+from django.contrib import admin
+from django.db import transaction
+
+from core.actors import Actor
+from core.services import audit_record, snapshot
+
+from .models import AuditEvent, Heartbeat
+
+
+class AuditedAdminMixin:
+    """For reference data with no service of its own (locations, providers, types, closures): the
+    save itself is Django's, the audit record is written in the same transaction (ModelAdmin wraps
+    change views in `atomic`)."""
+
+    def save_model(self, request, obj, form, change):
+        before = None
+        if change and obj.pk:
+            old = type(obj).objects.filter(pk=obj.pk).first()
+            before = snapshot(old) if old is not None else None
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=Actor.staff(request.user),
+            action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
+            obj=obj,
+            before=before,
+            after=snapshot(obj),
+        )
+
+    def delete_model(self, request, obj):
+        with transaction.atomic():
+            audit_record(actor=Actor.staff(request.user), action=f"{obj._meta.model_name}.delete", obj=obj,
+                         before=snapshot(obj), after={})
+            super().delete_model(request, obj)
+
+    def delete_queryset(self, request, queryset):
+        with transaction.atomic():
+            for obj in queryset:
+                self.delete_model(request, obj)
+
+    def save_formset(self, request, form, formset, change):
+        actor = Actor.staff(request.user)
+        before = {}
+        for inline_form in formset.initial_forms:
+            obj = inline_form.instance
+            if not obj.pk:
+                continue
+            if formset.can_delete and inline_form.cleaned_data.get("DELETE"):
+                # recorded now: after the delete the row (and its pk) is gone
+                audit_record(actor=actor, action=f"{obj._meta.model_name}.delete", obj=obj,
+                             before=snapshot(type(obj).objects.get(pk=obj.pk)), after={})
+            elif inline_form.has_changed():
+                before[obj.pk] = snapshot(type(obj).objects.get(pk=obj.pk))
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            audit_record(actor=actor, action=f"{obj._meta.model_name}.create", obj=obj, after=snapshot(obj))
+        for obj, _fields in formset.changed_objects:
+            audit_record(actor=actor, action=f"{obj._meta.model_name}.update", obj=obj,
+                         before=before.get(obj.pk), after=snapshot(obj))
+
+
+class ReadOnlyAdminMixin:
+    """Nobody adds, changes or deletes these rows through the console, superusers included."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("at", "kind", "actor_kind", "actor_label", "action", "object_type", "object_id", "note")
+    list_filter = ("kind", "actor_kind", ("at", admin.DateFieldListFilter), "object_type")
+    search_fields = ("action", "actor_label", "object_type", "=object_id", "note")
+    date_hierarchy = "at"
+    list_per_page = 100
+    fields = ("at", "kind", "actor_kind", "actor_label", "actor_user", "action", "object_type", "object_id",
+              "before", "after", "note")
+    readonly_fields = fields
+    show_full_result_count = False
+
+
+@admin.register(Heartbeat)
+class HeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("name", "beat_at", "period_seconds")
