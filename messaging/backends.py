@@ -16,7 +16,14 @@ log = logging.getLogger(__name__)
 PER_NUMBER_OPTED_OUT = {"21610"}
 PER_NUMBER_CANNOT_RECEIVE = {"21614", "21635", "30006"}
 PER_NUMBER_OTHER = {"21211", "30003", "30004", "30005", "30007", "30008", "30036"}
+# Failures fully explained by the recipient: they never count towards the "different numbers in a
+# row" streak that pauses the sender (an imported list full of landlines is not a sender problem).
+PER_NUMBER_EXPLAINED = PER_NUMBER_OPTED_OUT | PER_NUMBER_CANNOT_RECEIVE | {"21211", "30004", "30005"}
 SENDER_WIDE = {"20003", "30034", "21611", "20404", "21606", "21212"}
+
+# Seconds the SDK waits for Twilio. A connection that never opens is retried; one that opened and
+# then timed out may have created the message, so its outcome is "unknown" (shown to staff).
+HTTP_TIMEOUT = 15
 
 
 @dataclass(frozen=True)
@@ -26,7 +33,8 @@ class SendResult:
     status: str = ""
     error_code: str = ""
     error_message: str = ""
-    transient: bool = False  # try again later (connection error, 429, 5xx)
+    transient: bool = False  # certainly not sent; try again later (connection refused, 429, 5xx)
+    unknown: bool = False  # the request may have reached Twilio: never resend without a human
 
     @property
     def sender_wide(self) -> bool:
@@ -37,7 +45,7 @@ class SendResult:
 class OutgoingSms:
     to: str
     body: str
-    validity_seconds: int | None  # None: the provider's default
+    validity_seconds: float | None  # None: the provider's default (10 h)
 
 
 class DevBackend:
@@ -50,21 +58,35 @@ class DevBackend:
         return SendResult(ok=True, sid="SM" + secrets.token_hex(16), status="queued")
 
 
+def _never_reached_twilio(exc: BaseException) -> bool:
+    """True when the request certainly did not reach Twilio (so resending cannot double a text)."""
+    import requests
+    from urllib3.exceptions import NameResolutionError, NewConnectionError
+
+    if isinstance(exc, requests.exceptions.ConnectTimeout):
+        return True
+    if isinstance(exc, requests.exceptions.ConnectionError):
+        reason = getattr(exc.args[0], "reason", None) if exc.args else None
+        return isinstance(reason, NewConnectionError | NameResolutionError)
+    return isinstance(exc, ConnectionRefusedError)
+
+
 class TwilioBackend:
     name = "twilio"
     plays_provider = False
 
     def __init__(self):
+        from twilio.http.http_client import TwilioHttpClient
         from twilio.rest import Client
 
-        self.client = Client(settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN)
+        self.client = Client(
+            settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, http_client=TwilioHttpClient(timeout=HTTP_TIMEOUT)
+        )
         if settings.TWILIO_API_BASE_URL:
             # a local stand-in of Twilio's API (tests, benchmarks); empty = the real Twilio
             self.client.api.base_url = settings.TWILIO_API_BASE_URL.rstrip("/")
 
-    def send(self, sms: OutgoingSms) -> SendResult:
-        from twilio.base.exceptions import TwilioException, TwilioRestException
-
+    def request_kwargs(self, sms: OutgoingSms) -> dict:
         kwargs = {
             "to": sms.to,
             "body": sms.body,
@@ -75,30 +97,47 @@ class TwilioBackend:
         else:
             kwargs["from_"] = settings.TWILIO_FROM_NUMBER
         if sms.validity_seconds is not None:
+            # Twilio accepts 1..36000 s; never round up past the offer's hold
             kwargs["validity_period"] = max(1, min(36000, int(sms.validity_seconds)))
+        return kwargs
+
+    def send(self, sms: OutgoingSms) -> SendResult:
+        from twilio.base.exceptions import TwilioException
+
         try:
-            msg = self.client.messages.create(**kwargs)
-        except TwilioRestException as exc:
-            code = str(exc.code or "")
-            transient = exc.status == 429 or exc.status >= 500 or code == "20429"
-            return SendResult(
-                ok=False, error_code=code or f"http{exc.status}", error_message=str(exc.msg)[:300], transient=transient
-            )
+            msg = self.client.messages.create(**self.request_kwargs(sms))
         except TwilioException as exc:
-            return SendResult(ok=False, error_code="twilio", error_message=str(exc)[:300], transient=True)
-        except OSError as exc:  # connection refused, timeouts, DNS: requests' errors derive from it
-            return SendResult(ok=False, error_code="network", error_message=exc.__class__.__name__, transient=True)
+            # TwilioRestException and (9.10+) TwilioServiceException both carry status and code
+            status = getattr(exc, "status", None)
+            code = str(getattr(exc, "code", "") or "")
+            text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or str(exc)
+            if not isinstance(status, int):
+                return SendResult(ok=False, error_code=code or "twilio", error_message=str(text)[:300], unknown=True)
+            transient = status == 429 or status >= 500 or code == "20429"
+            return SendResult(
+                ok=False, error_code=code or f"http{status}", error_message=str(text)[:300], transient=transient
+            )
+        except OSError as exc:  # requests' errors derive from it
+            if _never_reached_twilio(exc):
+                return SendResult(ok=False, error_code="network", error_message=exc.__class__.__name__, transient=True)
+            return SendResult(ok=False, error_code="network", error_message=exc.__class__.__name__, unknown=True)
         return SendResult(ok=True, sid=msg.sid, status=msg.status or "queued")
 
 
 _BACKENDS = {"dev": "messaging.backends.DevBackend", "twilio": "messaging.backends.TwilioBackend"}
 _override = None
+_cached: dict[tuple, object] = {}
 
 
 def get_backend():
     if _override is not None:
         return _override
-    return import_string(_BACKENDS[settings.SMS_BACKEND])()
+    # one client per configuration, so a worker reuses its HTTP connection to Twilio
+    key = (settings.SMS_BACKEND, settings.TWILIO_ACCOUNT_SID, settings.TWILIO_AUTH_TOKEN, settings.TWILIO_API_BASE_URL)
+    backend = _cached.get(key)
+    if backend is None:
+        backend = _cached[key] = import_string(_BACKENDS[settings.SMS_BACKEND])()
+    return backend
 
 
 def set_backend(backend) -> None:

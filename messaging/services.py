@@ -22,7 +22,15 @@ from core.services import audit_record, snapshot
 
 from . import backends
 from .grammar import Intent, parse_reply
-from .models import STATUS_RANK, TERMINAL_FAILURES, ConsentEvent, Message, PhoneNumber, SenderHealth, StatusEvent
+from .models import (
+    STATUS_RANK,
+    TERMINAL_FAILURES,
+    ConsentEvent,
+    Message,
+    PhoneNumber,
+    SenderHealth,
+    StatusEvent,
+)
 from .phones import mask, normalize_phone
 from .seam import events
 from .templating import render_sms
@@ -33,7 +41,15 @@ SEND_TASK = "messaging.tasks.message_send_task"
 PROCESS_TASK = "messaging.tasks.inbound_process_task"
 DELIVER_TASK = "messaging.tasks.dev_deliver_task"
 MAX_SEND_ATTEMPTS = 5
+# seconds to wait before attempt n+1 after a transient failure of attempt n (then it fails for good)
+RETRY_DELAYS = (10, 30, 90, 270)
+# how long a held message waits before it looks again while the sender is paused
+PAUSED_RECHECK = dt.timedelta(minutes=1)
 DISCLOSURE_VERSION = "2026-11"
+# Replies that report a state change the patient caused (their booking, their opt-out): the first
+# one is never dropped by the auto-reply limit; repeats within LOOP_GUARD are (an auto-responder loop).
+ESSENTIAL_REPLIES = frozenset({"confirmed", "opt_out_confirm"})
+LOOP_GUARD = dt.timedelta(hours=1)
 
 
 # --- numbers and consent -------------------------------------------------------------------------
@@ -164,8 +180,8 @@ def message_enqueue(
         return None
     if phone.opted_out and template != "opt_out_confirm":
         return None
-    if auto_reply and _auto_reply_limited(phone):
-        log.warning("auto-reply to %s over its rate limit: not sent", mask(phone.e164))
+    if auto_reply and not _first_essential_reply(phone, template) and _auto_reply_limited(phone):
+        log.warning("auto-reply %s to %s over its rate limit: not sent", template, mask(phone.e164))
         return None
     rendered = render_sms(template, language, context or {})
     at = now()
@@ -192,20 +208,38 @@ def message_enqueue(
     return message
 
 
+def _first_essential_reply(phone: PhoneNumber, template: str) -> bool:
+    """A booking confirmation or opt-out confirmation not already sent to this number lately."""
+    if template not in ESSENTIAL_REPLIES:
+        return False
+    return not Message.objects.filter(
+        phone=phone, direction=Message.Direction.OUTBOUND, kind=template, created_at__gte=now() - LOOP_GUARD
+    ).exists()
+
+
 def _auto_reply_limited(phone: PhoneNumber) -> bool:
+    """Whether an auto-reply to this number is over its limit (per number, and overall).
+
+    django-ratelimit counts in the shared cache (Redis in production), so the limit holds across
+    web processes and workers. Only auto-replies are limited: the inbound text that caused one has
+    already been recorded and acted on. A cache that cannot count fails closed (no auto-reply) and
+    never fails the caller's transaction."""
     from django_ratelimit.core import get_usage
 
-    # django-ratelimit's core counts in the shared cache (Redis in production), so the limit holds
-    # across web processes and workers. Only auto-replies are limited; inbound texts are always acted on.
-    for group, rate, key in (
-        ("auto-reply-number", settings.AUTO_REPLY_RATE_PER_NUMBER, phone.e164),
-        ("auto-reply-all", settings.AUTO_REPLY_RATE_GLOBAL, "all"),
-    ):
-        usage = get_usage(
-            types.SimpleNamespace(method="POST"), group=group, key=lambda g, r, k=key: k, rate=rate, increment=True
-        )
-        if usage is not None and usage["should_limit"]:
-            return True
+    request = types.SimpleNamespace(method="POST")
+    try:
+        # the database cache shares the caller's connection: a savepoint keeps its failure contained
+        with transaction.atomic():
+            for group, rate, key in (
+                ("auto-reply-number", settings.AUTO_REPLY_RATE_PER_NUMBER, phone.e164),
+                ("auto-reply-all", settings.AUTO_REPLY_RATE_GLOBAL, "all"),
+            ):
+                usage = get_usage(request, group=group, key=lambda g, r, k=key: k, rate=rate, increment=True)
+                if usage is not None and usage["should_limit"]:
+                    return True
+    except Exception:  # noqa: BLE001 - Redis down or the cache table missing: no auto-reply, no crash
+        log.exception("auto-reply limiter unavailable: auto-reply to %s not sent", mask(phone.e164))
+        return True
     return False
 
 
@@ -213,7 +247,8 @@ def message_send(*, message_id: int) -> str:
     """Claim a queued message and hand it to the backend. Returns what happened (for logs/tests).
 
     The claim (queued -> sending) is a conditional UPDATE, so two workers never send one row. A row
-    left in `sending` by a crash is shown to staff and never resent silently."""
+    whose send may have reached Twilio without us learning the outcome stays in `sending`, flagged:
+    staff see it (selectors.messages_stuck_sending) and it is never resent silently."""
     at = now()
     claimed = (
         Message.objects.filter(pk=message_id, send_state=Message.SendState.QUEUED)
@@ -230,33 +265,35 @@ def message_send(*, message_id: int) -> str:
     if phone.opted_out and message.kind != "opt_out_confirm":
         _send_failed(message, code="local-opted-out", text="not sent: the number opted out")
         return "opted-out"
-    if SenderHealth.objects.filter(pk=1, paused=True).exists() and not message.is_auto_reply:
-        # the sender is failing as a whole: hold outreach until staff resume it
+    if phone.cannot_receive:
+        _send_failed(message, code="local-cannot-receive", text="not sent: the number cannot receive texts")
+        return "cannot-receive"
+    if not message.is_auto_reply and sender_is_paused():
+        # the sender is failing as a whole: hold outreach until staff resume it (the wait is not an attempt)
         Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
-            send_state=Message.SendState.QUEUED, next_attempt_at=at + dt.timedelta(minutes=1)
+            send_state=Message.SendState.QUEUED, next_attempt_at=at + PAUSED_RECHECK, attempts=F("attempts") - 1
         )
         return "held-sender-paused"
+    # an offer's text is worthless after its hold: Twilio drops it from its queue by then
     validity = (message.valid_until - at).total_seconds() if message.valid_until else None
     backend = backends.get_backend()
-    result = backend.send(backends.OutgoingSms(to=phone.e164, body=message.body, validity_seconds=validity))
+    try:
+        result = backend.send(backends.OutgoingSms(to=phone.e164, body=message.body, validity_seconds=validity))
+    except Exception as exc:  # noqa: BLE001 - a backend bug: the text may or may not have gone out
+        log.exception("backend raised while sending message %s", message.pk)
+        result = backends.SendResult(ok=False, error_code="backend", error_message=exc.__class__.__name__, unknown=True)
     if result.ok:
-        with transaction.atomic():
-            Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
-                send_state=Message.SendState.SENT, provider_sid=result.sid, sent_at=now()
-            )
-            SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
-            if result.status:
-                _status_forward(message.pk, result.status)
-        if getattr(backend, "plays_provider", False):
-            enqueue_after_commit(DELIVER_TASK, result.sid)
-        return "sent"
+        return _send_succeeded(message, result, plays_provider=getattr(backend, "plays_provider", False))
+    if result.unknown:
+        _send_outcome_unknown(message, code=result.error_code, text=result.error_message)
+        return "unknown"
     if result.transient and message.attempts < MAX_SEND_ATTEMPTS:
-        delay = min(300, 2 ** message.attempts)
+        delay = RETRY_DELAYS[min(message.attempts, len(RETRY_DELAYS)) - 1]
         Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
             send_state=Message.SendState.QUEUED,
             next_attempt_at=now() + dt.timedelta(seconds=delay),
             error_code=result.error_code,
-            error_message=result.error_message,
+            error_message=result.error_message[:300],
         )
         log.warning("send of message %s failed (%s), retry in %ss", message.pk, result.error_code, delay)
         return "retry"
@@ -264,10 +301,43 @@ def message_send(*, message_id: int) -> str:
     return "failed"
 
 
+def _send_succeeded(message: Message, result: backends.SendResult, *, plays_provider: bool) -> str:
+    try:
+        with transaction.atomic():
+            Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+                send_state=Message.SendState.SENT, provider_sid=result.sid, sent_at=now(), error_code="",
+                error_message="",
+            )
+            SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
+            if result.status:
+                _status_forward(message.pk, result.status)
+            # a status callback can beat the API's answer to us: apply what arrived before the sid was known
+            message.refresh_from_db()
+            early = StatusEvent.objects.filter(provider_sid=result.sid, message__isnull=True).order_by("received_at", "pk")
+            for event in early:
+                StatusEvent.objects.filter(pk=event.pk).update(message=message)
+                _apply_status(message, event.status, event.error_code)
+    except IntegrityError:
+        # the provider answered with a sid we already hold: sent, but not traceable; a human looks
+        _send_outcome_unknown(message, code="duplicate-sid", text=f"provider returned a known sid {result.sid[:40]}")
+        return "unknown"
+    if plays_provider:
+        enqueue_after_commit(DELIVER_TASK, result.sid)
+    return "sent"
+
+
+def _send_outcome_unknown(message: Message, *, code: str, text: str) -> None:
+    Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+        error_code=code[:20], error_message=text[:300], needs_attention="send_outcome_unknown"
+    )
+    log.error("message %s to %s: send outcome unknown (%s); left in 'sending' for staff",
+              message.pk, mask(message.phone.e164), code)
+
+
 def _send_failed(message: Message, *, code: str, text: str, sender_wide: bool = False) -> None:
     with transaction.atomic():
         n = Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
-            send_state=Message.SendState.FAILED, error_code=code, error_message=text[:300], status_at=now()
+            send_state=Message.SendState.FAILED, error_code=code[:20], error_message=text[:300], status_at=now()
         )
         if n != 1:
             return
@@ -284,8 +354,8 @@ def _apply_failure(message: Message, *, code: str, sender_wide: bool = False) ->
         phone_opt_out(phone=phone, source=ConsentEvent.Source.CARRIER, actor=actor, message=message)
     elif code in backends.PER_NUMBER_CANNOT_RECEIVE:
         phone_mark_cannot_receive(phone=phone, code=code, actor=actor, message=message)
-    if code.startswith("local-"):
-        pass
+    if code.startswith("local-") or code in backends.PER_NUMBER_EXPLAINED:
+        pass  # the recipient explains it: no evidence against the sender
     elif sender_wide or code in backends.SENDER_WIDE:
         sender_pause(reason=f"Twilio error {code} affects the whole sender")
     else:
@@ -295,7 +365,7 @@ def _apply_failure(message: Message, *, code: str, sender_wide: bool = False) ->
 
 def _note_failure_streak(phone: PhoneNumber) -> None:
     SenderHealth.objects.get_or_create(pk=1)
-    # consecutive failures across *different* numbers suggest the sender, not the recipients
+    # consecutive unexplained failures across *different* numbers suggest the sender, not the recipients
     n = SenderHealth.objects.filter(pk=1).exclude(last_failed_phone=phone).update(
         failure_streak=F("failure_streak") + 1, last_failed_phone=phone
     )
@@ -363,33 +433,44 @@ def _status_forward(message_id: int, status: str) -> int:
     rank = STATUS_RANK.get(status)
     if rank is None:
         return 0
-    return Message.objects.filter(pk=message_id, status_rank__lt=rank).update(
-        status=status, status_rank=rank, status_at=now()
-    )
+    qs = Message.objects.filter(pk=message_id, status_rank__lt=rank)
+    if status == "read":
+        # "read" follows "delivered" only: a failed text is never read
+        qs = qs.exclude(status__in=[*TERMINAL_FAILURES, "canceled"])
+    return qs.update(status=status, status_rank=rank, status_at=now())
+
+
+def _apply_status(message: Message, status: str, error_code: str) -> int:
+    moved = _status_forward(message.pk, status)
+    if moved and status in TERMINAL_FAILURES:
+        if error_code:
+            Message.objects.filter(pk=message.pk).update(error_code=error_code)
+        message.refresh_from_db()
+        _apply_failure(message, code=error_code)
+    return moved
 
 
 def status_apply(*, sid: str, status: str, error_code: str = "", params: dict | None = None) -> str:
-    """A delivery status for a message we sent. Idempotent per (sid, status); only moves forward."""
+    """A delivery status for a message we sent. Idempotent per (sid, status); only moves forward
+    (delivered / undelivered / failed / canceled never regress). A callback for a sid we do not know
+    yet is kept and applied when the send records that sid."""
     status = (status or "").strip().lower()[:24]
     error_code = (error_code or "").strip()[:20]
-    message = Message.objects.select_related("phone").filter(provider_sid=sid).first()
+    message = (
+        Message.objects.select_related("phone").filter(provider_sid=sid, direction=Message.Direction.OUTBOUND).first()
+    )
     try:
         with transaction.atomic():
             StatusEvent.objects.create(
-                provider_sid=sid, status=status, error_code=error_code, message=message, raw_params=params,
-                received_at=now(),
+                provider_sid=sid, status=status, error_code=error_code, message=message,
+                raw_params=_clean_params(params) if params else None, received_at=now(),
             )
     except IntegrityError:
         return "duplicate"
     if message is None:
         return "unknown-sid"
     with transaction.atomic():
-        moved = _status_forward(message.pk, status)
-        if error_code and status in TERMINAL_FAILURES:
-            Message.objects.filter(pk=message.pk, error_code="").update(error_code=error_code)
-        if moved and status in TERMINAL_FAILURES:
-            message.refresh_from_db()
-            _apply_failure(message, code=error_code)
+        moved = _apply_status(message, status, error_code)
     return "applied" if moved else "stale"
 
 
@@ -402,8 +483,14 @@ def dev_deliver(*, sid: str) -> None:
 # --- inbound --------------------------------------------------------------------------------------
 
 
+def _clean_params(params: dict[str, str]) -> dict[str, str]:
+    # PostgreSQL stores no NUL character in text or jsonb; keep everything else as received
+    return {str(k).replace("\x00", "\ufffd"): str(v).replace("\x00", "\ufffd") for k, v in params.items()}
+
+
 def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
     """Store a signed inbound text once per MessageSid. Returns (message, created)."""
+    params = _clean_params(params)
     sid = params["MessageSid"][:40]
     existing = Message.objects.filter(provider_sid=sid).first()
     if existing is not None:
@@ -450,8 +537,12 @@ def inbound_process(*, message_id: int) -> str:
         phone = message.phone
         actor = Actor.patient(phone.e164)
         if intent == Intent.ACCEPT and phone.opted_out:
-            # YES never re-subscribes an opted-out number (Twilio keeps it blocked too)
-            intent = Intent.UNKNOWN
+            # YES never re-subscribes an opted-out number and books nothing (we may not text it the
+            # outcome); staff see it and can re-subscribe a patient whose consent they record
+            Message.objects.filter(pk=message.pk).update(
+                intent=Intent.UNKNOWN.value, needs_attention="opted_out_reply"
+            )
+            return "ignored-opted-out"
         Message.objects.filter(pk=message.pk).update(intent=intent.value)
         message.intent = intent.value
         language = _language_for(phone)
@@ -461,12 +552,19 @@ def inbound_process(*, message_id: int) -> str:
                 PhoneNumber.objects.filter(pk=phone.pk).update(wrong_number_flagged=True)
                 Message.objects.filter(pk=message.pk).update(needs_attention="wrong_number")
             changed = phone_opt_out(phone=phone, source=ConsentEvent.Source.KEYWORD, actor=actor, message=message)
-            if changed and not settings.TWILIO_ADVANCED_OPT_OUT:
+            # Advanced Opt-Out confirms the keywords it recognised itself (OptOutType=STOP); a free-text
+            # revocation ("stop texting me") reaches only us, so we confirm that one
+            twilio_confirmed = settings.TWILIO_ADVANCED_OPT_OUT and raw.get("OptOutType", "").strip().upper() == "STOP"
+            if changed and not twilio_confirmed:
                 message_enqueue(phone=phone, template="opt_out_confirm", language=language, auto_reply=True)
             return "opt_out"
         if intent == Intent.OPT_IN:
-            phone_opt_in_by_keyword(phone=phone, actor=actor, message=message)
-            message_enqueue(phone=phone, template="welcome_back", language=language, auto_reply=True)
+            lifted = phone_opt_in_by_keyword(phone=phone, actor=actor, message=message)
+            if lifted or phone.consent_at is not None:
+                message_enqueue(phone=phone, template="welcome_back", language=language, auto_reply=True)
+            else:
+                # START from a number we never had consent for subscribes it to nothing
+                _generic_reply(phone=phone, language=language, at=at)
             return "opt_in"
         if intent == Intent.HELP:
             ConsentEvent.objects.create(

@@ -15,7 +15,7 @@ import logging
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Max
 
 from clinicbot.clock import now
 from clinicbot.tasks import enqueue_after_commit
@@ -148,6 +148,10 @@ def cancellation_create(
     at = now()
     window = location_window(location, around=at)
     first = window.next_open(at)
+    deadline = start_at - dt.timedelta(minutes=location_cutoff_minutes(location))
+    if first is not None and first + dt.timedelta(minutes=settings.OFFER_MIN_HOLD_MINUTES) > deadline:
+        # the next window opens too late for even a short hold: decide now (unfilled, cutoff)
+        first = None
     try:
         with transaction.atomic():
             c = Cancellation.objects.create(
@@ -188,7 +192,9 @@ def _end(c: Cancellation, *, status: str, reason: str, at: dt.datetime, actor: A
     return n == 1
 
 
-def wave_advance(*, cancellation_id: int, force: bool = False, actor: Actor = SYSTEM) -> str:
+def wave_advance(
+    *, cancellation_id: int, force: bool = False, actor: Actor = SYSTEM, expected_wave: int | None = None
+) -> str:
     """Start the next wave if one is due. Safe to call any number of times from anywhere: only one
     caller can move the slot from wave n to n+1 (conditional UPDATE)."""
     at = now()
@@ -197,12 +203,18 @@ def wave_advance(*, cancellation_id: int, force: bool = False, actor: Actor = SY
         c = _slot(cancellation_id)
         if c.status not in ACTIVE:
             return "ended"
+        if expected_wave is not None and c.current_wave != expected_wave:
+            # a second click on "next wave now" (or a stale form): the wave already moved on
+            return "already-advanced"
         if c.paused and not force:
             return "paused"
         if messaging.sender_is_paused():
             return "sender-paused"
         pending = c.offers.filter(status=Offer.Status.PENDING).exists()
         if pending and not force:
+            if c.next_wave_at is not None:
+                # due too early (a sweep raced a wave): the last resolution schedules the next one
+                Cancellation.objects.filter(pk=c.pk).update(next_wave_at=None)
             return "pending"
         if not force and c.next_wave_at is not None and c.next_wave_at > at:
             return "not-due"
@@ -236,7 +248,9 @@ def wave_advance(*, cancellation_id: int, force: bool = False, actor: Actor = SY
         wave = c.current_wave + 1
         c.status, c.current_wave = Cancellation.Status.OFFERING, wave
         made = 0
-        for entry in entries:
+        # insert in phone order: two waves of different slots that race for the same numbers then
+        # wait on each other's unique-index entries in one order and cannot deadlock
+        for entry in sorted(entries, key=lambda e: e.patient.phone_id):
             try:
                 with transaction.atomic():
                     offer = Offer.objects.create(
@@ -253,9 +267,12 @@ def wave_advance(*, cancellation_id: int, force: bool = False, actor: Actor = SY
             except IntegrityError:
                 # the number was just offered another slot by a concurrent wave: skip it
                 continue
-            made += 1
             offer.cancellation = c
-            _text(offer, "offer", "offer", reply_by=plan.expires_at)
+            if _text(offer, "offer", "offer", reply_by=plan.expires_at) is None:
+                # the number cannot be texted after all: resolve the offer now instead of holding it
+                Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.UNDELIVERABLE, ended_at=at)
+                continue
+            made += 1
         audit_record(actor=actor, action="cancellation.wave", obj=c, after={"wave": wave, "offers": made,
                      "hold_seconds": int(plan.hold.total_seconds())})
         if made == 0:
@@ -299,7 +316,8 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
                      after={"status": "accepted"})
         audit_record(actor=actor, action="cancellation.filled", obj=c, before={"status": "offering"},
                      after={"status": "filled", "filled_offer": offer.pk})
-        _text(offer, "confirmed", "reply")
+        # once per offer, so not an auto-reply under the loop limit: a booked patient is always told
+        _text(offer, "confirmed", "confirmation")
         _end_pending(c, new_status=Offer.Status.SUPERSEDED, at=at, actor=actor)
         return "accepted"
 
@@ -316,7 +334,8 @@ def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Ac
         audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
                      after={"status": new_status})
         if notify:
-            _text(offer, "no_longer_available", "notice")
+            # superseded: someone else (or a phone call) took it; withdrawn: staff took it back
+            _text(offer, "taken" if new_status == Offer.Status.SUPERSEDED else "no_longer_available", "notice")
     return ended
 
 
@@ -330,7 +349,11 @@ def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datet
         _text(offer, "confirmed", "reply")  # a repeated YES from the winner: repeat the confirmation
         return "already-accepted"
     if offer.status in (Offer.Status.SUPERSEDED,) or offer.cancellation.status == Cancellation.Status.FILLED:
-        _text(offer, "taken", "reply")
+        # a YES already in flight when the slot was filled is answered by the "taken" notice sent
+        # then: one "taken" text per patient, not two
+        told = OfferMessage.objects.filter(offer=offer, role="taken", message__created_at__gte=received_at).exists()
+        if not told:
+            _text(offer, "taken", "reply")
         return "taken"
     if offer.status == Offer.Status.EXPIRED or (offer.status == Offer.Status.PENDING and offer.expires_at <= received_at):
         _text(offer, "expired", "reply")
@@ -399,7 +422,7 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
         at = now()
         count = 0
         due = Offer.objects.filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING, expires_at__lte=limit)
-        for offer in due.select_related("entry"):
+        for offer in due.order_by("pk"):
             n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING, expires_at__lte=limit).update(
                 status=Offer.Status.EXPIRED, ended_at=at
             )
@@ -409,7 +432,9 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
             audit_record(actor=SYSTEM, action="offer.expired", obj=offer, before={"status": "pending"},
                          after={"status": "expired"})
             WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=F("consecutive_no_reply") + 1)
-            if offer.entry.consecutive_no_reply + 1 >= settings.OFFER_UNRESPONSIVE_AFTER:
+            if WaitlistEntry.objects.filter(
+                pk=offer.entry_id, active=True, consecutive_no_reply__gte=settings.OFFER_UNRESPONSIVE_AFTER
+            ).exists():
                 waitlist.entry_deactivate(
                     entry_id=offer.entry_id, reason=WaitlistEntry.InactiveReason.UNRESPONSIVE, actor=SYSTEM,
                     note=f"{settings.OFFER_UNRESPONSIVE_AFTER} offers in a row with no reply",
@@ -502,8 +527,10 @@ def cancellation_resume(*, cancellation_id: int, actor: Actor) -> bool:
         return n == 1
 
 
-def cancellation_next_wave_now(*, cancellation_id: int, actor: Actor) -> str:
-    return wave_advance(cancellation_id=cancellation_id, force=True, actor=actor)
+def cancellation_next_wave_now(*, cancellation_id: int, actor: Actor, after_wave: int | None = None) -> str:
+    """Staff: start the next wave now, even with offers pending or outreach paused (still inside the
+    sending window and before the cutoff). `after_wave`, when given, makes a repeated request a no-op."""
+    return wave_advance(cancellation_id=cancellation_id, force=True, actor=actor, expected_wave=after_wave)
 
 
 def cancellation_ehr_tick(*, cancellation_id: int, which: str, actor: Actor) -> bool:
@@ -559,20 +586,65 @@ def engine_tick(*, at: dt.datetime | None = None) -> dict[str, int]:
     expired = offers_expire_due(at=at)
     started = 0
     if not messaging.sender_is_paused():
-        for cancellation_id in waves_due(at=at):
+        # read the clock again: the waves the expiries above just made due start in this same pass
+        for cancellation_id in waves_due(at=max(at, now())):
             if wave_advance(cancellation_id=cancellation_id).startswith("wave"):
                 started += 1
     return {"expired": expired, "waves": started}
 
 
-def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
-    """Repair what a crash or a lost task left behind. Idempotent and safe to run concurrently."""
-    at = at or now()
-    # active slots with nothing pending and nothing scheduled: schedule them now
-    stalled = Cancellation.objects.filter(status__in=ACTIVE, next_wave_at__isnull=True).exclude(
-        offers__status=Offer.Status.PENDING
+def _repair_stalled(*, at: dt.datetime, limit: int = 200) -> int:
+    """Active slots with nothing pending and nothing scheduled (a lost task, a crash between
+    commit and enqueue): make them due. Re-checked under the slot lock, so a wave committing at
+    the same moment is never made due by mistake."""
+    ids = list(
+        Cancellation.objects.filter(status__in=ACTIVE, next_wave_at__isnull=True)
+        .exclude(offers__status=Offer.Status.PENDING)
+        .values_list("pk", flat=True)[:limit]
     )
-    repaired = stalled.update(next_wave_at=at)
+    repaired = 0
+    for cancellation_id in ids:
+        with transaction.atomic():
+            _lock_slot(cancellation_id)
+            if Offer.objects.filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING).exists():
+                continue
+            repaired += Cancellation.objects.filter(
+                pk=cancellation_id, status__in=ACTIVE, next_wave_at__isnull=True
+            ).update(next_wave_at=at)
+    return repaired
+
+
+def _end_past_deadline(*, at: dt.datetime, limit: int = 200) -> int:
+    """Active slots with no room left for a hold and nothing pending end unfilled (cutoff), paused
+    ones included: a pause must not keep a slot `offering` past its cutoff."""
+    longest = max(settings.OFFER_CUTOFF_MINUTES, Location.objects.aggregate(m=Max("cutoff_minutes"))["m"] or 0)
+    horizon = at + dt.timedelta(minutes=longest + settings.OFFER_MIN_HOLD_MINUTES)
+    ids = list(
+        Cancellation.objects.filter(status__in=ACTIVE, start_at__lte=horizon)
+        .exclude(offers__status=Offer.Status.PENDING)
+        .values_list("pk", flat=True)[:limit]
+    )
+    ended = 0
+    for cancellation_id in ids:
+        with transaction.atomic():
+            _lock_slot(cancellation_id)
+            c = _slot(cancellation_id)
+            if c.status not in ACTIVE or c.offers.filter(status=Offer.Status.PENDING).exists():
+                continue
+            if plan_wave(at=at, deadline=cancellation_deadline(c)) is not None:
+                continue
+            ended += _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at)
+    return ended
+
+
+def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
+    """Repair what a crash or a lost task left behind: expired holds not processed, waves not
+    started, slots past their cutoff, messages stuck queued, inbound texts not processed.
+    Idempotent and safe to run concurrently (with itself and with the timer)."""
+    at = at or now()
+    repaired = _repair_stalled(at=at)
+    ended = _end_past_deadline(at=at)
+    tick = engine_tick(at=at)
     due_messages = messaging.messages_due(at=at)
     for message_id in due_messages:
         with transaction.atomic():
@@ -586,4 +658,73 @@ def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
             reprocessed += 1
         except Exception:  # noqa: BLE001 - one bad row must not stop the sweep
             log.exception("reprocessing inbound message %s failed", message_id)
-    return {"stalled": repaired, "released": len(due_messages), "requeued": lost, "reprocessed": reprocessed}
+    return {"stalled": repaired, "cutoff": ended, **tick, "released": len(due_messages), "requeued": lost,
+            "reprocessed": reprocessed}
+
+
+# --- integration API ---------------------------------------------------------------------------------
+
+
+class CancellationLocked(Exception):
+    """The change is refused by the slot's state (offers went out, or it ended): the API answers 409."""
+
+
+SLOT_FIELDS = ("provider", "location", "appointment_type", "start_at", "duration_minutes")
+UPDATABLE_FIELDS = (*SLOT_FIELDS, "reason", "external_id")
+
+
+def _field_value(value):
+    return value.pk if hasattr(value, "pk") else value
+
+
+def _same(a, b) -> bool:
+    a, b = _field_value(a), _field_value(b)
+    if a in ("", None) and b in ("", None):  # an absent external_id or reason either way
+        return True
+    return a == b
+
+
+def cancellation_update(*, cancellation_id: int, actor: Actor, **changes) -> Cancellation:
+    """Change a logged slot. While it is `open` everything may change (validated as when logged); once
+    offers went out (or it ended) its time, provider, location, type and length are fixed: patients
+    were told them. Unchanged values are no change (an EHR may push the same record twice)."""
+    unknown = set(changes) - set(UPDATABLE_FIELDS)
+    if unknown:
+        raise TypeError(f"unknown cancellation fields: {sorted(unknown)}")
+    with transaction.atomic():
+        _lock_slot(cancellation_id)
+        c = _slot(cancellation_id)
+        diff = {k: v for k, v in changes.items() if not _same(v, getattr(c, k))}
+        if not diff:
+            return c
+        slot_changes = [k for k in diff if k in SLOT_FIELDS]
+        if slot_changes and c.status != Cancellation.Status.OPEN:
+            raise CancellationLocked(
+                f"This cancellation is {c.status}: its {', '.join(slot_changes)} can no longer change "
+                "(patients were offered it as it is). Withdraw it and log the new slot instead."
+            )
+        merged = {k: diff.get(k, getattr(c, k)) for k in SLOT_FIELDS}
+        if slot_changes:
+            cancellation_validate(**merged, exclude_pk=c.pk)
+        values = {}
+        for key, value in diff.items():
+            if key == "external_id":
+                value = value or None
+            values[f"{key}_id" if key in ("provider", "location", "appointment_type") else key] = _field_value(value)
+        at = now()
+        if "location" in diff:
+            first = location_window(merged["location"], around=at).next_open(at)
+            values["next_wave_at"] = first if first is not None else at
+        before = {k: _field_value(getattr(c, k)) for k in diff}
+        try:
+            with transaction.atomic():
+                n = Cancellation.objects.filter(pk=c.pk, status=c.status).update(**values)
+        except IntegrityError:
+            raise ValidationError({"start_at": "This slot is already logged (a live cancellation for this provider and time exists)."}) from None
+        if n != 1:
+            raise CancellationLocked("This cancellation changed state while it was being edited; fetch it and try again.")
+        audit_record(actor=actor, action="cancellation.update", obj=c, before=before,
+                     after={k: _field_value(v) for k, v in diff.items()})
+        if values.get("next_wave_at") is not None and values["next_wave_at"] <= at:
+            enqueue_after_commit(WAVE_TASK, c.pk)
+    return _slot(cancellation_id)

@@ -4,6 +4,7 @@ index instead of computing per row; its breakdown is shown to staff and copied o
 from __future__ import annotations
 
 import datetime as dt
+import zoneinfo
 
 from django.conf import settings
 
@@ -15,14 +16,18 @@ def compute(
     current_appointment_at: dt.datetime | None,
     joined_at: dt.datetime,
     today: dt.date,
+    tz: zoneinfo.ZoneInfo | None = None,
 ) -> tuple[int, dict]:
+    """`today` is the clinic's local date; instants are turned into dates in the same zone (a visit
+    at 7 p.m. Chicago on the 30th is on the 30th, not on the UTC 31st)."""
     w = settings.PRIORITY_WEIGHTS
+    tz = tz or zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE)
     urgent_pts = w["urgent"] if urgent else 0
     if current_appointment_at is None:
         appt_pts = w["appt_180_plus"]
         appt_note = "no appointment yet"
     else:
-        days = (current_appointment_at.date() - today).days
+        days = (current_appointment_at.astimezone(tz).date() - today).days
         if days >= 180:
             appt_pts = w["appt_180_plus"]
         elif days >= 90:
@@ -32,7 +37,7 @@ def compute(
         else:
             appt_pts = 0
         appt_note = f"current appointment in {days} days"
-    waited_days = max(0, (today - joined_at.date()).days)
+    waited_days = max(0, (today - joined_at.astimezone(tz).date()).days)
     waited_pts = min(w["days_cap"], (waited_days // 30) * w["per_30_days"])
     total = urgent_pts + manual_boost + appt_pts + waited_pts
     breakdown = {

@@ -15,6 +15,10 @@ def location_window(location: Location, *, around: dt.datetime | None = None) ->
         start = location.sending_start
     if location.sending_end is not None:
         end = location.sending_end if location.sending_end != dt.time(0) else None
+    if end is not None and start >= end:
+        # an override that leaves no window (e.g. only the start moved past the default end): keep
+        # the clinic default rather than never texting or texting all night
+        start, end = settings.SENDING_HOURS
     closures = ClosureDate.objects.filter(location=location)
     if around is not None:
         day = around.date()

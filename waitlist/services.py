@@ -92,6 +92,8 @@ def patient_upsert(
     before = None if created else snapshot(patient)
     if created:
         patient = Patient(external_id=external_id or None)
+    elif external_id:
+        patient.external_id = external_id
     patient.first_name, patient.last_name = first_name.strip(), last_name.strip()
     patient.phone = number
     patient.relationship, patient.language = relationship, language
@@ -213,6 +215,10 @@ def entry_reactivate(*, entry_id: int, actor: Actor) -> bool:
             inactive_reason=WaitlistEntry.InactiveReason.FULFILLED
         ).update(active=True, inactive_reason="", inactive_at=None, consecutive_no_reply=0, last_activity_at=now())
         if n == 1:
+            # the daily refresh skips inactive entries: bring the stored score up to today now
+            entry = WaitlistEntry.objects.get(pk=entry_id)
+            _refresh_priority_fields(entry, _today())
+            entry.save(update_fields=["priority", "priority_breakdown", "priority_on"])
             audit_record(actor=actor, action="entry.reactivate", object_type="waitlist.waitlistentry",
                          object_id=entry_id, before={"active": False}, after={"active": True})
         return n == 1
@@ -235,3 +241,91 @@ def priorities_refresh(*, today: dt.date | None = None, batch: int = 2000) -> in
             _refresh_priority_fields(entry, today)
         WaitlistEntry.objects.bulk_update(rows, ["priority", "priority_breakdown", "priority_on"])
         updated += len(rows)
+
+
+# --- integration API ---------------------------------------------------------------------------------
+# Reference data (locations, providers, appointment types) written by the REST API and imports.
+
+LOCATION_FIELDS = {
+    "name", "sms_name", "time_zone", "address", "arrival_note", "sending_start", "sending_end", "cutoff_minutes",
+    "discreet", "external_id",
+}
+PROVIDER_FIELDS = {"name", "sms_name", "kind", "active", "external_id"}
+APPOINTMENT_TYPE_FIELDS = {"code", "name", "default_minutes"}
+
+
+def _save_reference(*, actor: Actor, model, instance, allowed: set[str], fields: dict, m2m: dict | None = None):
+    unknown = set(fields) - allowed
+    if unknown:
+        raise TypeError(f"unknown {model._meta.model_name} fields: {sorted(unknown)}")
+    m2m = {k: v for k, v in (m2m or {}).items() if v is not None}
+    created = instance is None
+    before = None
+    if created:
+        instance = model()
+    else:
+        before = {**snapshot(instance), **{k: sorted(getattr(instance, k).values_list("pk", flat=True)) for k in m2m}}
+    for key, value in fields.items():
+        setattr(instance, key, value)
+    if "external_id" in fields:
+        instance.external_id = fields["external_id"] or None
+    instance.full_clean()
+    instance.save()
+    for key, values in m2m.items():
+        getattr(instance, key).set(values)
+    after = {**snapshot(instance), **{k: sorted(v.pk for v in values) for k, values in m2m.items()}}
+    label = model._meta.model_name
+    audit_record(actor=actor, action=f"{label}.create" if created else f"{label}.update", obj=instance,
+                 before=before, after=after)
+    return instance, created
+
+
+@transaction.atomic
+def location_save(*, actor: Actor, location: Location | None = None, **fields) -> tuple[Location, bool]:
+    """Create a location, or change the one given."""
+    return _save_reference(actor=actor, model=Location, instance=location, allowed=LOCATION_FIELDS, fields=fields)
+
+
+@transaction.atomic
+def provider_save(
+    *,
+    actor: Actor,
+    provider: Provider | None = None,
+    locations: list[Location] | None = None,
+    appointment_types: list | None = None,
+    **fields,
+) -> tuple[Provider, bool]:
+    """Create a provider, or change the one given; `None` lists leave the links as they are."""
+    return _save_reference(
+        actor=actor, model=Provider, instance=provider, allowed=PROVIDER_FIELDS, fields=fields,
+        m2m={"locations": locations, "appointment_types": appointment_types},
+    )
+
+
+@transaction.atomic
+def appointment_type_save(*, actor: Actor, appointment_type=None, **fields):
+    from .models import AppointmentType
+
+    return _save_reference(actor=actor, model=AppointmentType, instance=appointment_type,
+                           allowed=APPOINTMENT_TYPE_FIELDS, fields=fields)
+
+
+def appointment_type_default():
+    """The type a client gets when it names none (DEFAULT_APPOINTMENT_TYPE), created on first use so a
+    minimal client works on a fresh install."""
+    from django.conf import settings
+
+    from .models import AppointmentType
+
+    code = settings.DEFAULT_APPOINTMENT_TYPE
+    atype = AppointmentType.objects.filter(code=code).first()
+    if atype is not None:
+        return atype
+    with transaction.atomic():
+        atype, created = AppointmentType.objects.get_or_create(
+            code=code, defaults={"name": code.replace("-", " ").replace("_", " ").capitalize()[:80]}
+        )
+        if created:
+            audit_record(actor=Actor.system("default-appointment-type"), action="appointmenttype.create",
+                         obj=atype, after=snapshot(atype))
+    return atype

@@ -64,6 +64,9 @@ VARIABLES: dict[str, tuple[type, object, str]] = {
     "SESSION_IDLE_MINUTES": (int, 30, "Staff session idle timeout (board polling does not extend it)"),
     "LOG_JSON": (bool, False, "Structured JSON logs (on by default when DEBUG is off)"),
     "ADMIN_ERROR_EMAILS": (bool, False, "Send Django's error e-mails (they carry request data): only if you mean it"),
+    "ADMIN_EMAILS": (list, [], "Comma-separated addresses for error e-mails; required with ADMIN_ERROR_EMAILS"),
+    "EMAIL_URL": (str, "", "Outgoing mail for error e-mails, e.g. smtp+tls://user:password@mail.example:587 (holds a secret)"),
+    "OTP_REQUIRED_FOR_MANAGERS": (bool, False, "Managers and superusers must confirm a TOTP code (manage.py otp_enroll) to use the console"),
     "DEFAULT_APPOINTMENT_TYPE": (str, "follow-up", "Appointment type code used when an API client omits it"),
 }
 

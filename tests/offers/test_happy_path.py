@@ -39,6 +39,6 @@ def test_first_yes_books_the_slot_and_others_hear_it_is_taken(clock, sms, settle
     assert statuses == ["accepted", "superseded", "superseded"]
     assert "you are booked" in sms.bodies_to(winner.phone.e164)[-1]
     for other in offers[1:]:
-        assert "no longer available" in sms.bodies_to(other.phone.e164)[-1]
+        assert "just taken" in sms.bodies_to(other.phone.e164)[-1]
     assert Message.objects.filter(direction="outbound", status="delivered").count() == 6
     services.sweep()

@@ -18,6 +18,7 @@ from clinicbot.clock import now
 from clinicbot.health import BACKGROUND
 from core.services import heartbeat_beat
 from offers import services
+from waitlist.selectors import clinic_window
 from waitlist.services import priorities_refresh
 
 log = logging.getLogger("clinicbot.timer")
@@ -56,7 +57,8 @@ class Command(BaseCommand):
                 if started - last["worker"] >= BACKGROUND["worker"]:
                     self._ask_worker_heartbeat()
                     last["worker"] = started
-                today = now().date()
+                # the clinic's date, not UTC's: scores move at local midnight
+                today = now().astimezone(clinic_window().tz).date()
                 if refreshed_on != today:
                     priorities_refresh()
                     refreshed_on = today

@@ -1,0 +1,52 @@
+"""The integration API: /api/v1/ (token-authenticated), its OpenAPI schema at /api/schema/ and the
+browsable docs at /api/docs/ (Swagger UI from drf-spectacular-sidecar, no CDN). See docs/API.md."""
+
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from rest_framework.permissions import AllowAny
+from rest_framework.routers import SimpleRouter
+
+from offers.api import CancellationViewSet, MessageViewSet, MetricsView, OfferViewSet
+from waitlist.api import (
+    AppointmentTypeViewSet,
+    LocationViewSet,
+    PatientViewSet,
+    ProviderViewSet,
+    WaitlistEntryViewSet,
+)
+
+router = SimpleRouter()
+router.register("locations", LocationViewSet, basename="location")
+router.register("providers", ProviderViewSet, basename="provider")
+router.register("appointment-types", AppointmentTypeViewSet, basename="appointment-type")
+router.register("patients", PatientViewSet, basename="patient")
+router.register("waitlist", WaitlistEntryViewSet, basename="waitlist")
+router.register("cancellations", CancellationViewSet, basename="cancellation")
+router.register("offers", OfferViewSet, basename="offer")
+router.register("messages", MessageViewSet, basename="message")
+
+
+def api_v1_only(endpoints):
+    """Schema preprocessing hook: only the integration API (not the Twilio webhooks)."""
+    return [e for e in endpoints if e[0].startswith("/api/v1/")]
+
+
+v1 = [
+    *router.urls,
+    path("metrics/", MetricsView.as_view(), name="metrics"),
+]
+
+urlpatterns = [
+    path("v1/", include((v1, "api"), namespace="api")),
+    path(
+        "schema/",
+        SpectacularAPIView.as_view(
+            permission_classes=[AllowAny],
+            authentication_classes=[],
+            custom_settings={"PREPROCESSING_HOOKS": ["clinicbot.api_urls.api_v1_only"]},
+        ),
+        name="api-schema",
+    ),
+    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema", permission_classes=[AllowAny],
+                                                      authentication_classes=[]), name="api-docs"),
+]

@@ -1,0 +1,68 @@
+"""Health for cron and monitoring: exit 0 when all is well, 1 with the reasons when not.
+
+It runs the same checks as /readyz (database, broker, timer and worker heartbeats) and, unless
+`--readiness-only`, two that need a person rather than a restart: outreach paused for the whole
+sender, and outbound texts stuck in `sending` (a crash between the claim and Twilio's answer;
+never resent silently, so staff must look).
+
+    */2 * * * *  timeout 30 /opt/clinicbot/.venv/bin/python manage.py check_health --quiet || <alert>
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.core.management.base import BaseCommand, CommandError
+
+from clinicbot.clock import now
+from clinicbot.health import readiness
+
+# A send normally leaves `sending` within seconds (the SDK call); this long means it never will.
+STUCK_SENDING_AFTER = dt.timedelta(minutes=5)
+
+
+def sender_problem() -> str | None:
+    from messaging.models import SenderHealth
+
+    health = SenderHealth.objects.filter(pk=1, paused=True).first()
+    if health is None:
+        return None
+    since = f" since {health.paused_at:%Y-%m-%d %H:%M} UTC" if health.paused_at else ""
+    return f"sender: outreach paused{since} ({health.paused_reason or 'no reason recorded'}); resume it in the admin"
+
+
+def outbox_problem() -> str | None:
+    from messaging.models import Message
+
+    stuck = Message.objects.filter(
+        send_state=Message.SendState.SENDING, sending_at__lt=now() - STUCK_SENDING_AFTER
+    ).count()
+    if not stuck:
+        return None
+    return f"outbox: {stuck} text(s) stuck in 'sending' for over {int(STUCK_SENDING_AFTER.total_seconds() // 60)} min"
+
+
+class Command(BaseCommand):
+    help = "Check database, broker, timer and worker heartbeats, the sender and the outbox; exit 1 naming each failure."
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--readiness-only", action="store_true", help="only what /readyz checks (no sender pause, no outbox)"
+        )
+        parser.add_argument("--quiet", action="store_true", help="print nothing when everything is ok")
+
+    def handle(self, *args, readiness_only=False, quiet=False, **options):
+        checks = readiness()
+        if not readiness_only and checks.get("database") == "ok":
+            for name, problem in (("sender", sender_problem()), ("outbox", outbox_problem())):
+                checks[name] = problem or "ok"
+        failing = {name: reason for name, reason in checks.items() if reason != "ok"}
+        if failing:
+            # CommandError prints to stderr and sets the exit status; the message never holds a secret
+            # (readiness() names the check and the exception class only).
+            raise CommandError(
+                "clinicbot unhealthy: " + "; ".join(failing.values()),
+                returncode=1,
+            )
+        if not quiet:
+            self.stdout.write("ok: " + ", ".join(checks))
