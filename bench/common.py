@@ -88,17 +88,18 @@ def machine() -> str:
 # --- scratch PostgreSQL database -------------------------------------------------------------------
 
 
-def _admin_connect():
+def _admin_connect(admin_url: str | None = None):
     import psycopg
 
-    require_loopback(PG_ADMIN_URL)
-    return psycopg.connect(PG_ADMIN_URL, autocommit=True, connect_timeout=10)
+    admin_url = admin_url or PG_ADMIN_URL
+    require_loopback(admin_url)
+    return psycopg.connect(admin_url, autocommit=True, connect_timeout=10)
 
 
-def _drop_database(name: str) -> None:
+def _drop_database(name: str, admin_url: str | None = None) -> None:
     for attempt in range(30):
         try:
-            with _admin_connect() as conn:
+            with _admin_connect(admin_url) as conn:
                 conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
             return
         except Exception as exc:  # noqa: BLE001 - PostgreSQL may be restarting (the fault bench)
@@ -108,18 +109,18 @@ def _drop_database(name: str) -> None:
 
 
 @contextlib.contextmanager
-def scratch_database(label: str) -> Iterator[str]:
+def scratch_database(label: str, admin_url: str | None = None) -> Iterator[str]:
     """Create `clinicbot_bench_<label>_<pid>`, yield its URL, always drop it."""
     name = f"clinicbot_bench_{label}_{os.getpid()}"
-    with _admin_connect() as conn:
+    with _admin_connect(admin_url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    atexit.register(_drop_database, name)
-    base = PG_ADMIN_URL.rsplit("/", 1)[0]
+    atexit.register(_drop_database, name, admin_url)
+    base = (admin_url or PG_ADMIN_URL).rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        _drop_database(name)
+        _drop_database(name, admin_url)
 
 
 @contextlib.contextmanager
@@ -190,14 +191,18 @@ def django_setup(env: dict[str, str]) -> None:
 
     import django
 
+    # the benchmark's own output is its figures: no INFO lines (django-q2's enqueues, audit lines)
+    logging.disable(logging.INFO)
     django.setup()
-    # django-q2 logs every enqueue at INFO under "django-q" (not "django_q", which settings quiet)
-    logging.getLogger("django-q").setLevel(logging.WARNING)
 
 
 def migrate(env: dict[str, str]) -> None:
     t = time.monotonic()
-    subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env, check=True)
+    done = subprocess.run([PY, "manage.py", "migrate", "--noinput", "-v0"], cwd=ROOT, env=env,
+                          stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    if done.returncode != 0:
+        print(done.stdout, file=sys.stderr)
+        raise SystemExit("migrate failed on the scratch database")
     print(f"migrated scratch database in {time.monotonic() - t:.1f}s", flush=True)
 
 

@@ -21,6 +21,7 @@ largest size) fails too.
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import sys
 import time
@@ -35,12 +36,13 @@ def _time_pick(cancellation, repeat: int, size: int) -> tuple[list[float], int]:
 
     for _ in range(3):  # warm the caches and the plan
         picked = pick_wave(cancellation=cancellation, at=now(), size=size)
-    times = []
+    times, cpu = [], []
     for _ in range(repeat):
-        t = time.perf_counter()
+        t, c = time.perf_counter(), time.thread_time()
         picked = pick_wave(cancellation=cancellation, at=now(), size=size)
         times.append((time.perf_counter() - t) * 1000)
-    return times, len(picked)
+        cpu.append((time.thread_time() - c) * 1000)
+    return times, cpu, len(picked)
 
 
 def _fresh_slot(clinic, atype, n: int):
@@ -153,17 +155,25 @@ def run(args) -> int:
                 counter[0] += 1
                 slot = _fresh_slot(clinic, atype, counter[0])
                 batch = plan_wave(at=now(), deadline=cancellation_deadline(slot)).batch
-                times, found = _time_pick(slot, args.repeat, batch)
+                times, cpu, found = _time_pick(slot, args.repeat, batch)
                 med, p95 = common.median(times), common.percentile(times, 95)
                 print(f"  pick_wave ({label:11s} {atype.code:12s}): median {med:6.2f} ms  p95 {p95:6.2f} ms  "
-                      f"({found} picked of {batch})")
-                row[f"pick_{label.split()[0]}_median_ms"] = round(med, 2)
-                row[f"pick_{label.split()[0]}_p95_ms"] = round(p95, 2)
+                      f"(Python CPU {common.median(cpu):5.2f} ms; {found} picked of {batch}; "
+                      f"load average {os.getloadavg()[0]:.1f})")
+                key = label.split()[0]
+                row[f"pick_{key}_median_ms"] = round(med, 2)
+                row[f"pick_{key}_p95_ms"] = round(p95, 2)
+                row[f"pick_{key}_python_cpu_ms"] = round(common.median(cpu), 2)
+                row["load_average"] = round(os.getloadavg()[0], 2)
                 common.check(found > 0, f"{size:,}: a wave for a {label} slot finds entries", failures)
                 if label == "common type":
                     plan, uses_index = _explain(slot)
                     row["plan_uses_entry_index"] = uses_index
                     row["plan"] = plan
+                    found_exec = re.search(r"Execution Time: ([\d.]+) ms", plan)
+                    row["db_execution_ms"] = float(found_exec.group(1)) if found_exec else None
+                    print(f"  EXPLAIN ANALYZE of the eligibility query: execution {row['db_execution_ms']} ms, "
+                          f"{'reads' if uses_index else 'does NOT read'} an index of the waitlist")
                     if args.show_plans:
                         print("  EXPLAIN (ANALYZE, BUFFERS):\n    " + plan.replace("\n", "\n    "))
                     common.check(uses_index, f"{size:,}: the eligibility query reads an index of the waitlist",
@@ -188,13 +198,13 @@ def run(args) -> int:
 
     print("\n== summary")
     print(f"{'entries':>10s} {'pick common (median/p95 ms)':>28s} {'pick rare':>16s} {'wave q':>7s} "
-          f"{'webhook q (YES/NO/?/HELP)':>26s} index")
+          f"{'webhook q (YES/NO/?/HELP)':>26s} {'DB ms':>6s} index")
     for row in results["sizes"]:
         w = row["webhook_queries"]
         print(f"{row['entries']:>10,d} {row['pick_common_median_ms']:>12.2f} / {row['pick_common_p95_ms']:<12.2f} "
               f"{row['pick_rare_median_ms']:>7.2f} / {row['pick_rare_p95_ms']:<6.2f} {row['wave_queries']:>7d} "
               f"{'/'.join(str(w[k]) for k in ('YES', 'NO', 'unknown text', 'HELP')):>26s} "
-              f"{'yes' if row['plan_uses_entry_index'] else 'NO'}")
+              f"{row['db_execution_ms'] or 0:>6.2f} {'yes' if row['plan_uses_entry_index'] else 'NO'}")
     rows = results["sizes"]
     common.check(len({r["wave_queries"] for r in rows}) == 1, "queries per wave do not grow with the waitlist",
                  failures)

@@ -31,6 +31,12 @@ def api_v1_only(endpoints):
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
 
 
+SCHEMA_SETTINGS = {
+    "PREPROCESSING_HOOKS": ["clinicbot.api_urls.api_v1_only"],
+    # provider `kind` and waitlist `provider_kinds` share one enum
+    "ENUM_NAME_OVERRIDES": {"ProviderKindEnum": "waitlist.models.ProviderKind.values"},
+}
+
 v1 = [
     *router.urls,
     path("metrics/", MetricsView.as_view(), name="metrics"),
@@ -43,7 +49,7 @@ urlpatterns = [
         SpectacularAPIView.as_view(
             permission_classes=[AllowAny],
             authentication_classes=[],
-            custom_settings={"PREPROCESSING_HOOKS": ["clinicbot.api_urls.api_v1_only"]},
+            custom_settings=SCHEMA_SETTINGS,
         ),
         name="api-schema",
     ),

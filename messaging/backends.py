@@ -113,6 +113,8 @@ class TwilioBackend:
             text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or str(exc)
             if not isinstance(status, int):
                 return SendResult(ok=False, error_code=code or "twilio", error_message=str(text)[:300], unknown=True)
+            if code == str(status):
+                code = ""  # the SDK fills in the HTTP status when the body names no Twilio error code
             transient = status == 429 or status >= 500 or code == "20429"
             return SendResult(
                 ok=False, error_code=code or f"http{status}", error_message=str(text)[:300], transient=transient

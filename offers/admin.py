@@ -96,7 +96,11 @@ class CancellationAdmin(admin.ModelAdmin):
         offers = list(
             c.offers.select_related("patient", "phone", "entry").order_by("wave", "-score", "pk")
         )
+        from .templatetags.console import local
+
         context = {
+            "title": f"Slot {local(c.start_at, c.location)}",
+            "subtitle": None,
             "c": c,
             "waves": [(wave, list(group)) for wave, group in groupby(offers, key=lambda o: o.wave)],
             "can_act": self.has_change_permission(request, c),

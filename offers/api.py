@@ -41,6 +41,13 @@ from .models import Cancellation, Offer
 # --- cancellations ---------------------------------------------------------------------------------------
 
 
+class OfferIdsField(serializers.ListField):
+    child = serializers.IntegerField()
+
+    def get_attribute(self, instance):
+        return [offer.pk for offer in instance.offers.all()]
+
+
 class CancellationSerializer(serializers.Serializer):
     id = serializers.IntegerField(read_only=True)
     provider = IdField(queryset=Provider.objects.all())
@@ -55,10 +62,10 @@ class CancellationSerializer(serializers.Serializer):
     end_reason = serializers.CharField(read_only=True)
     paused = serializers.BooleanField(read_only=True)
     current_wave = serializers.IntegerField(read_only=True)
-    offers = serializers.PrimaryKeyRelatedField(many=True, read_only=True)
+    offers = OfferIdsField(read_only=True, help_text="Ids of the offers made for this slot")
     created_at = serializers.DateTimeField(read_only=True)
     filled_at = serializers.DateTimeField(read_only=True, allow_null=True)
-    filled_offer = serializers.PrimaryKeyRelatedField(read_only=True, allow_null=True)
+    filled_offer = serializers.IntegerField(source="filled_offer_id", read_only=True, allow_null=True)
     ended_at = serializers.DateTimeField(read_only=True, allow_null=True)
     ehr_booked_at = serializers.DateTimeField(read_only=True, allow_null=True)
     ehr_released_at = serializers.DateTimeField(read_only=True, allow_null=True)

@@ -24,6 +24,7 @@ from waitlist.models import AppointmentType
 
 from . import board_selectors, services
 from .admin_forms import LogCancellationForm, add_service_errors
+from .templatetags.console import local
 
 # name -> template of each part of the board the poll refreshes
 SECTIONS = {
@@ -48,6 +49,7 @@ class StaffAdminSite(admin.AdminSite):
     site_header = "clinicbot staff console"
     site_title = "clinicbot"
     index_title = "Live board"
+    site_url = None  # there is no public site to "view"
 
     def admin_view(self, view, cacheable=False):
         inner = super().admin_view(view, cacheable)
@@ -66,12 +68,16 @@ class StaffAdminSite(admin.AdminSite):
     def each_context(self, request):
         context = super().each_context(request)
         context["simulator_enabled"] = settings.SMS_BACKEND == "dev"
+        if request.user.is_authenticated:
+            from .import_view import allowed_kinds
+
+            context["can_import"] = bool(allowed_kinds(request.user))
         return context
 
     def get_urls(self):
         from messaging import simulator
 
-        from . import metrics_view
+        from . import import_view, metrics_view
 
         wrap = self.admin_view
         urls = [
@@ -80,6 +86,7 @@ class StaffAdminSite(admin.AdminSite):
             path("board/sender/resume/", wrap(self.board_sender_resume), name="board_sender_resume"),
             path("board/message/<int:message_id>/clear/", wrap(self.board_message_clear), name="board_message_clear"),
             path("metrics/", wrap(metrics_view.metrics), name="metrics"),
+            path("import/", wrap(import_view.import_csv), name="import_csv"),
             *simulator.urlpatterns(self),
         ]
         return urls + super().get_urls()
@@ -147,8 +154,9 @@ class StaffAdminSite(admin.AdminSite):
                 add_service_errors(form, exc)
             else:
                 url = reverse("admin:offers_cancellation_change", args=[c.pk])
-                messages.success(request, format_html('Logged <a href="{}">{}</a>: outreach starts now or when the '
-                                                      "sending window opens.", url, c))
+                messages.success(request, format_html(
+                    'Logged <a href="{}">{} with {}</a>: outreach starts now or when the sending window opens.',
+                    url, local(c.start_at, c.location), c.provider))
                 return HttpResponseRedirect(reverse("admin:index"))
         return self._board(request, form)
 

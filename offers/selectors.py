@@ -6,7 +6,7 @@ from __future__ import annotations
 import datetime as dt
 
 from django.conf import settings
-from django.db.models import Count, Exists, F, IntegerField, OuterRef, Q, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 
 from waitlist.models import KIND_BITS, WaitlistEntry
@@ -34,8 +34,9 @@ def _offer_count(at_least: dt.datetime):
     )
 
 
-def eligible_entries(*, cancellation: Cancellation, at: dt.datetime):
-    """Entries that may be offered this slot now, best first (a queryset: slice it)."""
+def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bool = False):
+    """Entries that may be offered this slot now, best first (a queryset: slice it). `busy_ok` lets
+    through numbers kept out only for now (a pending offer elsewhere, the cooldown)."""
     c = cancellation
     location, provider = c.location, c.provider
     tz = location.tz
@@ -64,26 +65,38 @@ def eligible_entries(*, cancellation: Cancellation, at: dt.datetime):
             kind_ok=F("provider_kinds_mask").bitand(kind_bit),
             day_ok=F("weekdays_mask").bitand(weekday_bit),
         )
+        # Preferred providers/locations as scalar subqueries, not EXISTS: PostgreSQL turns an EXISTS
+        # inside an OR into a hashed subplan that reads every entry preferring this provider (linear
+        # in the waitlist); a scalar subquery is one unique-index probe per candidate row.
+        .alias(
+            prefers_provider=Subquery(
+                WaitlistEntry.providers.through.objects.filter(
+                    waitlistentry_id=OuterRef("pk"), provider_id=provider.pk
+                ).values("pk")[:1]
+            ),
+            prefers_location=Subquery(
+                WaitlistEntry.locations.through.objects.filter(
+                    waitlistentry_id=OuterRef("pk"), location_id=location.pk
+                ).values("pk")[:1]
+            ),
+        )
         .filter(Q(provider_kinds_mask=0) | Q(kind_ok__gt=0))
         .filter(Q(weekdays_mask=0) | Q(day_ok__gt=0))
-        .filter(
-            Q(has_provider_prefs=False)
-            | Exists(WaitlistEntry.providers.through.objects.filter(waitlistentry_id=OuterRef("pk"), provider_id=provider.pk))
-        )
-        .filter(
-            Q(has_location_prefs=False)
-            | Exists(WaitlistEntry.locations.through.objects.filter(waitlistentry_id=OuterRef("pk"), location_id=location.pk))
-        )
+        .filter(Q(has_provider_prefs=False) | Q(prefers_provider__isnull=False))
+        .filter(Q(has_location_prefs=False) | Q(prefers_location__isnull=False))
         .exclude(Exists(Offer.objects.filter(cancellation_id=c.pk, patient_id=OuterRef("patient_id"))))
+    )
+    if not busy_ok:
         # one pending offer per number, and a cooldown after the last one ended
-        .exclude(
+        qs = qs.exclude(
             Exists(
                 Offer.objects.filter(phone_id=OuterRef("patient__phone_id")).filter(
                     Q(status=Offer.Status.PENDING) | Q(ended_at__gt=cooldown_from)
                 )
             )
         )
-        .annotate(
+    qs = (
+        qs.annotate(
             offers_day=_offer_count(at - dt.timedelta(days=1)),
             offers_week=_offer_count(at - dt.timedelta(days=7)),
         )
@@ -94,6 +107,25 @@ def eligible_entries(*, cancellation: Cancellation, at: dt.datetime):
     if not provider.active or not provider.appointment_types.filter(pk=c.appointment_type_id).exists():
         return qs.none()
     return qs
+
+
+def busy_until(*, cancellation: Cancellation, at: dt.datetime) -> dt.datetime | None:
+    """Nobody is eligible now, but some entries are kept out only for now: when the first of them may
+    be free (its pending offer's hold ends, or its cooldown does). None when nobody is merely busy.
+    With the default caps (1 a day) a busy number is also capped, so this is usually None."""
+    phones = eligible_entries(cancellation=cancellation, at=at, busy_ok=True).order_by().values("patient__phone_id")
+    cooldown = dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
+    grace = dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
+    busy = Offer.objects.filter(phone_id__in=phones).aggregate(
+        hold_ends=Min("expires_at", filter=Q(status=Offer.Status.PENDING)),
+        rest_ends=Min("ended_at", filter=Q(ended_at__gt=at - cooldown)),
+    )
+    candidates = []
+    if busy["hold_ends"] is not None:
+        candidates.append(max(at, busy["hold_ends"] + grace))
+    if busy["rest_ends"] is not None:
+        candidates.append(busy["rest_ends"] + cooldown)
+    return min(candidates) if candidates else None
 
 
 def pick_wave(*, cancellation: Cancellation, at: dt.datetime, size: int) -> list[WaitlistEntry]:

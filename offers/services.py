@@ -29,7 +29,7 @@ from waitlist.selectors import location_cutoff_minutes, location_window
 
 from .models import Cancellation, Offer, OfferMessage
 from .policy import plan_wave
-from .selectors import cancellation_deadline, exclusion_summary, pick_wave
+from .selectors import busy_until, cancellation_deadline, exclusion_summary, pick_wave
 from .texts import slot_context
 
 log = logging.getLogger(__name__)
@@ -237,6 +237,11 @@ def wave_advance(
         entries = pick_wave(cancellation=c, at=at, size=plan.batch)
         if not entries:
             if not pending:
+                retry = busy_until(cancellation=c, at=at)
+                if retry is not None and retry + min_hold <= deadline:
+                    # people are only busy (pending elsewhere, resting): not "nobody left" yet
+                    Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(next_wave_at=retry)
+                    return "waiting-for-busy"
                 _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.EXHAUSTED, at=at,
                      summary=exclusion_summary(cancellation=c, at=at))
             return "exhausted"

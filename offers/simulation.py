@@ -414,9 +414,8 @@ def _slots_build(config: SimConfig, rng: random.Random, tz, providers: list[Prov
                 elif r < config.same_day_share + config.next_day_share:
                     target = next_business_day(day)
                 else:
-                    target = day + dt.timedelta(days=rng.randint(2, config.max_lead_days))
-                    while not _business_day(target):
-                        target -= dt.timedelta(days=1)
+                    later = [day + dt.timedelta(days=k) for k in range(2, config.max_lead_days + 1)]
+                    target = rng.choice([x for x in later if _business_day(x)])
                 cells = free_cells(p, target, need, earliest)
                 if not cells:
                     continue
@@ -556,8 +555,10 @@ class Reply:
 
 
 class Responder:
+    """Decides how a simulated patient answers an offer (None: never)."""
+
     def respond(self, offer: OfferSeen) -> Reply | None:
-        raise NotImplementedError
+        return None
 
 
 class RandomPatients(Responder):
@@ -618,20 +619,25 @@ class RunStats:
     ticks: int = 0
     replies: int = 0
     rejected_slots: int = 0
+    rejections: Counter = field(default_factory=Counter)
     seconds: float = 0.0
     engine_seconds: Counter = field(default_factory=Counter)
+    queries: Counter = field(default_factory=Counter)
 
 
 def _sim_settings(policy: Policy) -> dict:
     return {
         **policy.engine_settings(),
         "TASKS_EAGER": True,
+        # a development .env turns DEBUG on; its cursor wrapper records every query
+        "DEBUG": False,
         # The simulation's days pass in real seconds; django-ratelimit counts in real time, so its
         # auto-reply limits would throttle replies no real patient could trigger. A private cache
         # also keeps simulated counts out of the shared Redis.
         "AUTO_REPLY_RATE_PER_NUMBER": "1000000/s",
         "AUTO_REPLY_RATE_GLOBAL": "1000000/s",
         "CACHES": {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "simulation"}},
+        "RATELIMIT_USE_CACHE": "default",
     }
 
 
@@ -670,8 +676,10 @@ class Simulation:
         start: dt.datetime,
         refresh_priorities: bool = True,
         progress: Callable[[str], None] | None = None,
+        scripted_replies: list[tuple[dt.datetime, str, str]] = (),
     ):
         self.policy = policy
+        self.scripted_replies = list(scripted_replies)
         self.slots = slots
         self.responder = responder
         self.start = start
@@ -686,6 +694,7 @@ class Simulation:
         self.refreshed_on: dt.date | None = None
         self.offers_seen: list[OfferSeen] = []
         self._objects: dict = {}
+        self._current: str | None = None
 
     def push(self, at: dt.datetime, kind: str, payload) -> None:
         self.seq += 1
@@ -701,7 +710,11 @@ class Simulation:
             self.grace = dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
             for slot in self.slots:
                 self.push(slot.logged_at, "slot", slot)
-            self._loop()
+            for at, phone, body in self.scripted_replies:
+                # texts at fixed times, whatever was offered (scripted scenarios)
+                self.push(at, "reply", (phone, body))
+            with connections[DEFAULT_DB_ALIAS].execute_wrapper(self._count_query):
+                self._loop()
         self.stats.seconds = time.perf_counter() - started
         return self.stats
 
@@ -748,11 +761,18 @@ class Simulation:
             self.refreshed_on = today
 
     def _timed(self, name: str, fn, *args, **kwargs):
+        outer, self._current = self._current, name
         t0 = time.perf_counter()
         try:
             return fn(*args, **kwargs)
         finally:
-            self.stats.engine_seconds[name] += time.perf_counter() - t0
+            self._current = outer
+            if outer is None:
+                self.stats.engine_seconds[name] += time.perf_counter() - t0
+
+    def _count_query(self, execute, sql, params, many, context):
+        self.stats.queries[self._current or "simulator"] += 1
+        return execute(sql, params, many, context)
 
     def _next_tick(self, last_tick: dt.datetime | None) -> dt.datetime | None:
         """When the policy's timer next finds work: the first hold past its grace or due wave,
@@ -792,8 +812,9 @@ class Simulation:
                 reason="simulated cancellation",
                 external_id=slot.key,
             )
-        except ValidationError:
+        except ValidationError as exc:
             self.stats.rejected_slots += 1
+            self.stats.rejections.update(exc.messages)
 
     def _reply(self, phone: str, body: str) -> None:
         self.replies_sent += 1
@@ -915,15 +936,23 @@ def policy_figures(*, start: dt.datetime, tz: str) -> dict:
 # --- running policies --------------------------------------------------------------------------------------
 
 
-def policy_run(
-    *, world: World, policy: Policy, responder: Responder | None = None, progress: Callable[[str], None] | None = None
-) -> dict:
-    """Build the world in the current, empty database, run one policy over it and read the figures."""
-    t0 = time.perf_counter()
+def world_prepare(world: World) -> Materialized:
+    """The world's rows in the current, empty database, with priorities from the real scoring."""
     with clock.frozen(world.start):
         rows = world_materialize(world)
-        # stored priorities come from the real scoring, as for any new entry
         priorities_refresh()
+    return rows
+
+
+def policy_run(
+    *, world: World, policy: Policy, rows: Materialized | None = None, responder: Responder | None = None,
+    progress: Callable[[str], None] | None = None,
+) -> dict:
+    """Run one policy over the world (built here unless `rows` says it is already in the current
+    database) and read the figures."""
+    t0 = time.perf_counter()
+    if rows is None:
+        rows = world_prepare(world)
     built = time.perf_counter() - t0
     sim = Simulation(
         policy=policy, slots=slot_events(world, rows), responder=responder or RandomPatients(world.config),
@@ -945,7 +974,9 @@ def policy_run(
             "timer_ticks": stats.ticks,
             "replies": stats.replies,
             "rejected_slots": stats.rejected_slots,
+            "rejections": dict(stats.rejections.most_common(5)),
             "service_seconds": {k: round(v, 2) for k, v in sorted(stats.engine_seconds.items())},
+            "queries": dict(sorted(stats.queries.items())),
         },
     }
 
@@ -1022,12 +1053,12 @@ def _migrate() -> None:
 
 
 def _policy_in_file(args) -> dict:
-    """One policy on its own copy of the migrated template file (also the body of a worker process)."""
-    world, policy, template, workdir, progress = args
+    """One policy on its own copy of the template file (also the body of a worker process)."""
+    world, rows, policy, template, workdir, progress = args
     path = Path(workdir) / f"{policy.name}.sqlite3"
     shutil.copyfile(template, path)
     with database_swapped(sqlite_scratch_settings(path)):
-        return policy_run(world=world, policy=policy, progress=progress)
+        return policy_run(world=world, policy=policy, rows=rows, progress=progress)
 
 
 def simulate(
@@ -1039,8 +1070,12 @@ def simulate(
     keep_dir: Path | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> tuple[list[dict], str]:
-    """Run the policies on a scratch database, never the configured one. Returns the per-policy
-    results and a description of the database used."""
+    """Run the policies on scratch databases, never the configured one. Returns the per-policy
+    results and a description of the database used.
+
+    Default: the world is built once in a freshly migrated SQLite template file, and each policy
+    runs on its own copy of it (in parallel processes with jobs > 1). With `database_url`, each
+    policy runs on that database after a flush."""
     if database_url:
         with database_swapped(url_scratch_settings(database_url)):
             _migrate()
@@ -1051,16 +1086,21 @@ def simulate(
     try:
         template = workdir / "template.sqlite3"
         template.unlink(missing_ok=True)
+        t0 = time.perf_counter()
         with database_swapped(sqlite_scratch_settings(template)):
             _migrate()
-        args = [(world, p, template, workdir, progress) for p in policies]
+            rows = world_prepare(world)
+        if progress:
+            progress(f"world built in {time.perf_counter() - t0:.1f} s")
+        args = [(world, rows, p, template, workdir, progress) for p in policies]
         if jobs > 1 and len(policies) > 1:
             import multiprocessing
 
+            # a forked child must not share the parent's open database connections
             connections.close_all()
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(min(jobs, len(policies))) as pool:
-                results = pool.map(_policy_in_file, [(w, p, t, d, None) for w, p, t, d, _ in args])
+                results = pool.map(_policy_in_file, [(*a[:5], None) for a in args])
         else:
             results = [_policy_in_file(a) for a in args]
         where = f"sqlite (scratch files in {workdir})" if keep_dir else "sqlite (temporary scratch files, deleted)"

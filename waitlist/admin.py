@@ -307,13 +307,13 @@ class WaitlistEntryAdmin(PhiAccessLoggedMixin, admin.ModelAdmin):
     inlines: list = []
 
     fieldsets = [
-        (None, {"fields": ("patient", "appointment_type", "visit_minutes", "external_id")}),
+        (None, {"fields": ("patient", "appointment_type", "visit_minutes", "external_id", "notes")}),
         ("Priority", {"fields": ("priority", "priority_explained", "urgent", "manual_boost", "boost_reason")}),
         ("Current appointment", {"fields": ("current_appointment_at", "current_appointment_provider",
                                             "current_appointment_location")}),
         ("Preferences", {"fields": ("ready_from", "providers", "locations", "provider_kinds", "weekdays",
                                     "earliest_time", "latest_time", "min_notice_hours")}),
-        ("State", {"fields": ("state", "joined_at", "consecutive_no_reply", "last_activity_at", "notes")}),
+        ("State", {"fields": ("state", "joined_at", "consecutive_no_reply", "last_activity_at")}),
         ("Texting", {"fields": ("texting", "thread")}),
     ]
 
@@ -357,15 +357,20 @@ class WaitlistEntryAdmin(PhiAccessLoggedMixin, admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         data = form.cleaned_data
-        fields = {name: data.get(name) for name in ENTRY_FORM_FIELDS}
-        fields["external_id"] = fields["external_id"] or None
-        fields["boost_reason"] = (fields["boost_reason"] or "").strip()
-        fields["provider_kinds_mask"] = services.kinds_to_mask(data.get("provider_kinds"))
-        fields["weekdays_mask"] = services.weekdays_to_mask(data.get("weekdays"))
+        fields = {name: data[name] for name in ENTRY_FORM_FIELDS if name in data}
+        if "external_id" in fields:
+            fields["external_id"] = fields["external_id"] or None
+        if "boost_reason" in fields:
+            fields["boost_reason"] = (fields["boost_reason"] or "").strip()
+        if "provider_kinds" in data:
+            fields["provider_kinds_mask"] = services.kinds_to_mask(data["provider_kinds"])
+        if "weekdays" in data:
+            fields["weekdays_mask"] = services.weekdays_to_mask(data["weekdays"])
         entry, _ = services.entry_save(
             actor=Actor.staff(request.user), patient=data["patient"],
             entry=WaitlistEntry.objects.get(pk=obj.pk) if change else None,
-            providers=list(data.get("providers") or []), locations=list(data.get("locations") or []),
+            providers=list(data["providers"]) if "providers" in data else None,
+            locations=list(data["locations"]) if "locations" in data else None,
             **fields,
         )
         obj.pk = entry.pk

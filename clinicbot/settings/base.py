@@ -132,6 +132,10 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
 else:
     _db.setdefault("CONN_MAX_AGE", 0)
     _db["CONN_HEALTH_CHECKS"] = True
+    if _db["ENGINE"].endswith("postgresql"):
+        # JIT compiles the wave query (a LIMIT over a large index) for ~100 ms at 1M entries while
+        # it runs in under 1 ms: these are short OLTP queries (docs/PERFORMANCE.md, selection).
+        _db.setdefault("OPTIONS", {})["options"] = "-c jit=off"
     _db["TEST"] = {"NAME": f"test_{_db['NAME']}_{os.getpid()}"}
 DATABASES = {"default": _db}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
@@ -295,6 +299,9 @@ SECURE_REFERRER_POLICY = "same-origin"
 TRUST_PROXY = _get("TRUST_PROXY")
 if TRUST_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # behind the proxy every request comes from its address: lock logins out by the client's address,
+    # which the proxy sets in X-Forwarded-For (clinicbot/proxy.py, deploy/nginx.conf)
+    AXES_CLIENT_IP_CALLABLE = "clinicbot.proxy.client_ip"
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
     CSRF_COOKIE_SECURE = True

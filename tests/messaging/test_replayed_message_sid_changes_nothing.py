@@ -37,8 +37,8 @@ def test_a_replayed_yes_books_once_and_confirms_once(client, clock, sms, settle)
     assert _world() == before
     c.refresh_from_db()
     assert c.status == Cancellation.Status.FILLED
-    assert [b for b in sms.bodies_to(offer.phone.e164) if "you are booked" in b] != []
-    assert len([b for b in sms.bodies_to(offer.phone.e164) if "you are booked" in b]) == 1
+    confirmations = [b for b in sms.bodies_to(offer.phone.e164) if "you are booked" in b]
+    assert len(confirmations) == 1
 
 
 def test_a_replayed_stop_opts_out_once_and_confirms_once(client, clock, sms, settle):

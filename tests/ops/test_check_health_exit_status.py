@@ -58,22 +58,29 @@ def test_check_health_fails_while_outreach_is_paused_for_the_whole_sender():
     call_command("check_health", "--readiness-only", "--quiet")
 
 
+def _sending(seconds_ago: float, **extra) -> Message:
+    phone = messaging.phone_get_or_create(raw=f"+1312555{Message.objects.count() + 140:04d}")
+    return Message.objects.create(
+        direction="outbound", phone=phone, body="x", kind="offer", send_state="sending", created_at=now(),
+        sending_at=now() - dt.timedelta(seconds=seconds_ago), **extra,
+    )
+
+
 def test_check_health_fails_when_a_text_is_stuck_in_sending(clock):
     _beat_all()
-    phone = messaging.phone_get_or_create(raw="+13125550142")
-    Message.objects.create(
-        direction="outbound", phone=phone, body="x", kind="offer", send_state="sending", created_at=now(),
-        sending_at=now() - dt.timedelta(minutes=6),
-    )
+    _sending(6 * 60)
     error = _failure()
     assert "outbox: 1 text(s) stuck in 'sending'" in str(error)
 
 
 def test_check_health_ignores_a_send_in_progress(clock):
     _beat_all()
-    phone = messaging.phone_get_or_create(raw="+13125550143")
-    Message.objects.create(
-        direction="outbound", phone=phone, body="x", kind="offer", send_state="sending", created_at=now(),
-        sending_at=now() - dt.timedelta(seconds=20),
-    )
+    _sending(20)
+    call_command("check_health", "--quiet")
+
+
+def test_check_health_stops_alarming_once_a_stuck_text_is_handled_or_a_day_old(clock):
+    _beat_all()
+    _sending(6 * 60, needs_attention="send_outcome_unknown", attention_cleared_at=now())
+    _sending(25 * 3600)
     call_command("check_health", "--quiet")

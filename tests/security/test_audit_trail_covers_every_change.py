@@ -61,7 +61,7 @@ def test_a_fill_leaves_an_audit_row_for_every_change_naming_who(clock, settle, p
     c.refresh_from_db()
     assert c.status == Cancellation.Status.FILLED
     filled = _events(c, "cancellation.filled").get()
-    assert filled.before == {"status": "offering"}
+    assert filled.before["status"] == "offering" and filled.after["status"] == "filled"
 
     for offer in Offer.objects.filter(cancellation=c):
         action = "offer.accept" if offer.status == Offer.Status.ACCEPTED else f"offer.{offer.status}"

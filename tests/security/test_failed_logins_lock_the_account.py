@@ -21,8 +21,9 @@ def test_the_right_password_logs_in_before_any_failure(client):
 
 def test_after_too_many_failures_the_right_password_is_refused(client):
     make_staff("desk")
-    for _ in range(settings.AXES_FAILURE_LIMIT):
+    for _ in range(settings.AXES_FAILURE_LIMIT - 1):
         assert _login(client, "wrong password!!").status_code == 200
+    assert _login(client, "wrong password!!").status_code == 429  # the limit-th failure locks
     locked = _login(client, PASSWORD)
     assert locked.status_code == 429
     assert "_auth_user_id" not in client.session

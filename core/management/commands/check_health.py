@@ -2,8 +2,8 @@
 
 It runs the same checks as /readyz (database, broker, timer and worker heartbeats) and, unless
 `--readiness-only`, two that need a person rather than a restart: outreach paused for the whole
-sender, and outbound texts stuck in `sending` (a crash between the claim and Twilio's answer;
-never resent silently, so staff must look).
+sender, and outbound texts stuck in `sending` in the last day and not yet handled (never resent
+silently, so someone must look).
 
     */2 * * * *  timeout 30 /opt/clinicbot/.venv/bin/python manage.py check_health --quiet || <alert>
 """
@@ -17,8 +17,9 @@ from django.core.management.base import BaseCommand, CommandError
 from clinicbot.clock import now
 from clinicbot.health import readiness
 
-# A send normally leaves `sending` within seconds (the SDK call); this long means it never will.
-STUCK_SENDING_AFTER = dt.timedelta(minutes=5)
+# A stuck send stays on the board until someone handles it; the alarm stops after a day so one
+# unanswerable row cannot keep monitoring red for ever.
+STUCK_ALARM_WINDOW = dt.timedelta(days=1)
 
 
 def sender_problem() -> str | None:
@@ -28,18 +29,23 @@ def sender_problem() -> str | None:
     if health is None:
         return None
     since = f" since {health.paused_at:%Y-%m-%d %H:%M} UTC" if health.paused_at else ""
-    return f"sender: outreach paused{since} ({health.paused_reason or 'no reason recorded'}); resume it in the admin"
+    return f"sender: outreach paused{since} ({health.paused_reason or 'no reason recorded'}); resume it on the board"
 
 
 def outbox_problem() -> str | None:
-    from messaging.models import Message
+    """Texts left in `sending` (a crash between the claim and Twilio's answer, or an answer that never
+    came): they may or may not have gone out and are never resent silently."""
+    from messaging.selectors import messages_stuck_sending
 
-    stuck = Message.objects.filter(
-        send_state=Message.SendState.SENDING, sending_at__lt=now() - STUCK_SENDING_AFTER
-    ).count()
+    at = now()
+    stuck = (
+        messages_stuck_sending(at=at)
+        .filter(attention_cleared_at__isnull=True, sending_at__gte=at - STUCK_ALARM_WINDOW)
+        .count()
+    )
     if not stuck:
         return None
-    return f"outbox: {stuck} text(s) stuck in 'sending' for over {int(STUCK_SENDING_AFTER.total_seconds() // 60)} min"
+    return f"outbox: {stuck} text(s) stuck in 'sending' (outcome unknown; see RUNBOOK.md)"
 
 
 class Command(BaseCommand):
