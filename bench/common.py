@@ -85,6 +85,12 @@ def machine() -> str:
     return f"{os.cpu_count()} cores ({cpu}), {mem} RAM, Python {platform.python_version()}, PostgreSQL {pg}"
 
 
+def load_average() -> float:
+    """The 1-minute load average: on a 2-core machine anything above ~2 means other work competed
+    with the benchmark for the CPU, and its timings are pessimistic."""
+    return round(os.getloadavg()[0], 2)
+
+
 # --- scratch PostgreSQL database -------------------------------------------------------------------
 
 
@@ -115,12 +121,16 @@ def scratch_database(label: str, admin_url: str | None = None) -> Iterator[str]:
     with _admin_connect(admin_url) as conn:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
         conn.execute(f'CREATE DATABASE "{name}"')
-    atexit.register(_drop_database, name, admin_url)
+    def drop():
+        _drop_database(name, admin_url)
+
+    atexit.register(drop)  # also on an uncaught exception or Ctrl-C
     base = (admin_url or PG_ADMIN_URL).rsplit("/", 1)[0]
     try:
         yield f"{base}/{name}"
     finally:
-        _drop_database(name, admin_url)
+        atexit.unregister(drop)
+        drop()
 
 
 @contextlib.contextmanager
@@ -538,3 +548,31 @@ def write_json(path: Path | None, payload: dict) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(payload, indent=2, default=str) + "\n")
     print(f"figures written to {path}")
+
+
+def wrk_get(host: str, port: int, path: str, *, concurrency: int, seconds: int = 5) -> dict | None:
+    """The same GET floor measured with wrk (C, epoll), when it is installed (`apt-get install wrk`):
+    shows whether the Python load generator, not the server, limited a fast endpoint. None without wrk."""
+    import re
+    import shutil
+
+    require_loopback(f"http://{host}:{port}/")
+    if shutil.which("wrk") is None:
+        return None
+    done = subprocess.run(
+        ["wrk", f"-t{min(2, concurrency)}", f"-c{concurrency}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+         f"http://{host}:{port}{path}"], capture_output=True, text=True, timeout=seconds + 30,
+    )
+    out = done.stdout
+
+    def ms(label: str) -> float | None:
+        found = re.search(rf"^\s*{label}%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)
+        if not found:
+            return None
+        value, unit = float(found.group(1)), found.group(2)
+        return round(value / 1000 if unit == "us" else value * 1000 if unit == "s" else value, 2)
+
+    rps = re.search(r"Requests/sec:\s+([\d.]+)", out)
+    non2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", out)
+    return {"rps": float(rps.group(1)) if rps else None, "p50_ms": ms("50"), "p99_ms": ms("99"),
+            "errors": int(non2xx.group(1)) if non2xx else 0}

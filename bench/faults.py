@@ -34,7 +34,8 @@ from bench import common, scenario
 def run(args) -> int:
     failures: list[str] = []
     results: dict = {"machine": common.machine(), "command": " ".join(sys.argv), "faults": {}}
-    print(f"machine: {results['machine']}")
+    print(f"machine: {results['machine']}; load average {common.load_average()}")
+    results["load_average_start"] = common.load_average()
     pg = scenario.PrivatePostgres() if args.pg == "private" else scenario.MainPostgres()
     print(f"PostgreSQL to restart: {pg.describe}")
     web_ports = [common.free_port()]
@@ -126,6 +127,8 @@ def run(args) -> int:
             print(f"  figures: {results['figures']}")
     finally:
         pg.close()
+    results["load_average_end"] = common.load_average()
+    print(f"load average at the end: {results['load_average_end']}")
     common.write_json(args.json, results)
     if failures:
         print(f"\n{len(failures)} invariant(s) broken", file=sys.stderr)

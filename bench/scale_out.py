@@ -136,8 +136,7 @@ def run(args) -> int:
         rc = 0
         for broker in brokers:
             out = Path(args.logdir) / f"{broker}.json"
-            argv = [a for a in sys.argv[1:]]
-            child = [common.PY, "-m", "bench.scale_out", *strip_args(argv), "--brokers", broker, "--json", str(out)]
+            child = [common.PY, "-m", "bench.scale_out", *strip_args(sys.argv[1:]), "--brokers", broker, "--json", str(out)]
             rc = max(rc, subprocess.run(child, cwd=common.ROOT).returncode)
             if out.exists():
                 results["runs"].extend(json.loads(out.read_text())["runs"])
@@ -145,8 +144,11 @@ def run(args) -> int:
         return rc
     failures: list[str] = []
     results = {"machine": common.machine(), "command": " ".join(sys.argv), "runs": []}
-    print(f"machine: {results['machine']}")
+    print(f"machine: {results['machine']}; load average {common.load_average()}")
+    results["load_average_start"] = common.load_average()
     results["runs"].append(run_broker(brokers[0], args, failures))
+    results["load_average_end"] = common.load_average()
+    print(f"load average at the end: {results['load_average_end']}")
     common.write_json(args.json, results)
     if failures:
         print(f"\n{len(failures)} invariant(s) broken", file=sys.stderr)

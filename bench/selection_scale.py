@@ -129,7 +129,8 @@ def run(args) -> int:
     sizes = [int(s) for s in args.sizes.split(",")]
     failures: list[str] = []
     results = {"machine": common.machine(), "command": " ".join(sys.argv), "sizes": []}
-    print(f"machine: {results['machine']}")
+    print(f"machine: {results['machine']}; load average {common.load_average()}")
+    results["load_average_start"] = common.load_average()
     with common.scratch_database("selection") as db_url, common.scratch_redis() as redis_url:
         env = common.clinic_env(db_url=db_url, redis_url=redis_url, broker="redis",
                                 ALLOWED_HOSTS="127.0.0.1,localhost,testserver")
@@ -217,6 +218,8 @@ def run(args) -> int:
           f"{'met' if met else 'MISSED'} ({largest['pick_common_median_ms']} ms)")
     if args.strict:
         common.check(met, "time target met", failures)
+    results["load_average_end"] = common.load_average()
+    print(f"load average at the end: {results['load_average_end']}")
     common.write_json(args.json, results)
     if failures:
         print(f"\n{len(failures)} invariant(s) broken", file=sys.stderr)

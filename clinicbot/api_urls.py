@@ -31,8 +31,41 @@ def api_v1_only(endpoints):
     return [e for e in endpoints if e[0].startswith("/api/v1/")]
 
 
+ERRORS = {
+    "400": "Invalid input: field name -> list of reasons (non_field_errors for the whole body)",
+    "401": "No token, or an unknown or revoked one",
+    "403": "The token's user lacks the role for this",
+    "404": "No such record (or page)",
+    "405": "Method not offered here",
+    "409": "Conflicts with the record's state (e.g. an offering slot's time)",
+    "415": "The body is not JSON",
+}
+
+
+def document_errors(result, generator, request, public):
+    """Schema postprocessing hook: every operation may answer with the documented error bodies."""
+    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    schemas["Error"] = {
+        "type": "object",
+        "description": "`detail` for most errors; field name -> list of reasons for a 400",
+        "properties": {"detail": {"type": "string"}},
+        "additionalProperties": True,
+    }
+    ref = {"content": {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}}
+    for path_item in result.get("paths", {}).values():
+        for method, operation in path_item.items():
+            created = operation["responses"].get("201")
+            if method == "post" and created:
+                # an upsert: a known external_id (or code) updates that record
+                operation["responses"]["200"] = {**created, "description": "Updated the record with this external_id"}
+            for code, text in ERRORS.items():
+                operation["responses"].setdefault(code, {"description": text, **ref})
+    return result
+
+
 SCHEMA_SETTINGS = {
     "PREPROCESSING_HOOKS": ["clinicbot.api_urls.api_v1_only"],
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "clinicbot.api_urls.document_errors"],
     # provider `kind` and waitlist `provider_kinds` share one enum
     "ENUM_NAME_OVERRIDES": {"ProviderKindEnum": "waitlist.models.ProviderKind.values"},
 }

@@ -176,9 +176,13 @@ def message_enqueue(
     Returns None (and sends nothing) when the number must not be texted, or when an auto-reply is
     over its rate limit. Replies to a number's own text still go to an opted-out number only for
     the opt-out confirmation (`template == "opt_out_confirm"`)."""
-    if phone.cannot_receive:
+    # the caller's object may predate an opt-out in another transaction: ask the database
+    opted_out, cannot_receive = PhoneNumber.objects.filter(pk=phone.pk).values_list(
+        "opted_out", "cannot_receive"
+    ).first() or (phone.opted_out, phone.cannot_receive)
+    if cannot_receive:
         return None
-    if phone.opted_out and template != "opt_out_confirm":
+    if opted_out and template != "opt_out_confirm":
         return None
     if auto_reply and not _first_essential_reply(phone, template) and _auto_reply_limited(phone):
         log.warning("auto-reply %s to %s over its rate limit: not sent", template, mask(phone.e164))
@@ -497,7 +501,7 @@ def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
         return existing, False
     try:
         phone = phone_get_or_create(raw=params["From"])
-    except Exception:  # noqa: BLE001 - a short code or alphanumeric sender: keep it, unnormalised
+    except ValidationError:  # a short code or an alphanumeric sender: keep it, unnormalised
         phone, _ = PhoneNumber.objects.get_or_create(e164=params["From"][:16] or "unknown")
     patients = list(phone.patients.all()[:2])
     try:

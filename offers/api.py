@@ -246,6 +246,7 @@ class OfferSerializer(serializers.ModelSerializer):
 )
 class OfferViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
     serializer_class = OfferSerializer
+    lookup_value_regex = "[0-9]+"
     model_permission = "offers.offer"
 
     def get_queryset(self):
@@ -289,6 +290,7 @@ class MessageViewSet(ApiView, viewsets.ReadOnlyModelViewSet):
 
     serializer_class = MessageSerializer
     model_permission = "messaging.message"
+    lookup_value_regex = "[0-9]+"
 
     def get_queryset(self):
         qs = Message.objects.select_related("offer_link").order_by("-created_at", "-id")

@@ -63,10 +63,23 @@ class MetricsForm(forms.Form):
         return data
 
 
+def kind_for(key: str) -> str:
+    """How to show a figure the page has no label for, from its name."""
+    if any(word in key for word in ("rate", "share")):
+        return "pct"
+    if "minutes" in key:
+        return "min"
+    if "per_" in key:
+        return "num"
+    if "cost" in key or "revenue" in key:
+        return "money"
+    return "auto"
+
+
 def fmt(value, kind: str) -> str:
     if value is None:
         return "–"
-    if kind == "pct" or (kind == "auto" and isinstance(value, float) and 0 <= value <= 1):
+    if kind == "pct":
         return f"{value * 100:.1f} %"
     if kind == "min":
         return f"{value:.0f} min" if value < 120 else f"{value / 60:.1f} h"
@@ -107,7 +120,7 @@ def figures(data: dict) -> list[dict]:
             if full in seen or isinstance(v, dict | list):
                 continue
             label = full.replace("_", " ").replace(".", ": ").capitalize()
-            out.append({"key": full, "label": label, "value": fmt(v, "auto")})
+            out.append({"key": full, "label": label, "value": fmt(v, kind_for(full))})
     return out
 
 
@@ -120,9 +133,9 @@ def breakdowns(data: dict) -> list[dict]:
         columns = [c for c in rows[0] if c not in ("key", "label")]
         tables.append({
             "title": key.replace("by_", "by ").replace("_", " ").capitalize(),
-            "columns": [c.replace("_", " ") for c in columns],
+            "columns": [c.replace("_minutes", "").replace("_", " ") for c in columns],
             "rows": [{"label": r.get("label", r.get("key")),
-                      "cells": [fmt(r.get(c), "pct" if "rate" in c else "auto") for c in columns]} for r in rows],
+                      "cells": [fmt(r.get(c), kind_for(c)) for c in columns]} for r in rows],
         })
     return tables
 

@@ -180,3 +180,15 @@ def offer_for_reply(*, phone_id: int) -> Offer | None:
     if pending is not None:
         return pending
     return Offer.objects.filter(phone_id=phone_id).order_by("-sent_at", "-pk").first()
+
+
+def timer_next_due() -> dt.datetime | None:
+    """The next instant the timer has work: a hold ending (plus the expiry grace) or a wave falling
+    due. Two index-only MIN()s; the timer sleeps until then when it is sooner than its next tick."""
+    grace = dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
+    hold = Offer.objects.filter(status=Offer.Status.PENDING).aggregate(m=Min("expires_at"))["m"]
+    wave = Cancellation.objects.filter(
+        status__in=Cancellation.ACTIVE, paused=False, next_wave_at__isnull=False
+    ).aggregate(m=Min("next_wave_at"))["m"]
+    candidates = [t for t in (hold + grace if hold else None, wave) if t is not None]
+    return min(candidates) if candidates else None

@@ -202,7 +202,8 @@ def default_policies(
             nexhealth_batch, nexhealth_hold, adaptive=False, timer_seconds=settings.TIMER_TICK_SECONDS,
         ),
         "ours": Policy(
-            "ours", "Ours (adaptive waves" + (", settings)" if ours_batch is None and ours_hold is None else ")"),
+            "ours",
+            f"Ours (adaptive, {ours_batch or settings.OFFER_BATCH_SIZE}/wave, {ours_hold or settings.OFFER_HOLD_MINUTES} min)",
             ours_batch, ours_hold, adaptive=True, timer_seconds=settings.TIMER_TICK_SECONDS,
         ),
     }
@@ -982,7 +983,9 @@ def policy_run(
 
 
 def database_flush() -> None:
-    call_command("flush", interactive=False, verbosity=0)
+    """Empty every table (sequences restart, so a rebuilt world gets the same ids). The simulator
+    needs no permissions or content types, so Django's post-migrate rebuild of them is skipped."""
+    call_command("flush", interactive=False, verbosity=0, inhibit_post_migrate=True)
 
 
 def simulate_here(
@@ -1203,10 +1206,11 @@ def _nice_step(top: float, ticks: int = 5) -> float:
 def chart_svg(report: dict) -> str:
     """Two panels: cumulative fills over the simulated days, and the share of slots filled within a
     given time (log scale), one line per policy."""
-    width, height = 1000, 430
-    pw, ph = 400, 300
-    panels = [(70, 60), (570, 60)]
     policies = report["policies"]
+    width, pw, ph = 1000, 400, 280
+    panels = [(70, 84), (570, 84)]
+    legend_y = panels[0][1] + ph + 58
+    height = legend_y + 18 * (len(policies) + 1)
     colours = {p["name"]: PALETTE.get(p["name"], EXTRA_COLOURS[i % len(EXTRA_COLOURS)]) for i, p in enumerate(policies)}
     out = [
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" viewBox="0 0 {width} {height}" '
@@ -1271,7 +1275,8 @@ def chart_svg(report: dict) -> str:
         _, y = px2(1, share)
         out.append(f'<line x1="{x0}" y1="{y:.1f}" x2="{x0 + pw}" y2="{y:.1f}" stroke="#eee"/>')
         out.append(f'<text x="{x0 - 6}" y="{y + 4:.1f}" text-anchor="end" fill="#555">{share:.0%}</text>')
-    for minutes, label in ((1, "1m"), (10, "10m"), (60, "1h"), (120, "2h"), (480, "8h"), (1440, "1d"), (10080, "1w")):
+    for minutes, label in ((1, "1 min"), (10, "10 min"), (120, "2 h"), (480, "8 h"), (1440, "1 d"), (10080, "1 wk"),
+                           (40320, "4 wk")):
         x, _ = px2(minutes, 0)
         out.append(f'<text x="{x:.1f}" y="{y0 + ph + 16}" text-anchor="middle" fill="#555">{label}</text>')
     x2h, _ = px2(120, 0)
@@ -1284,16 +1289,17 @@ def chart_svg(report: dict) -> str:
         poly = " ".join(f"{x:.1f},{y:.1f}" for x, y in pts)
         out.append(f'<polyline points="{poly}" fill="none" stroke="{colours[p["name"]]}" stroke-width="2"/>')
 
-    # legend
-    ly = height - 24
-    lx = 70
-    for p in policies:
-        out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 22}" y2="{ly - 4}" stroke="{colours[p["name"]]}" stroke-width="3"/>')
-        label = f'{p["label"]}: {_pct(p["metrics"]["fill_rate"])} filled'
-        out.append(f'<text x="{lx + 28}" y="{ly}">{_esc(label)}</text>')
-        lx += 28 + 7 * len(label) + 24
-    out.append(f'<line x1="{lx}" y1="{ly - 4}" x2="{lx + 22}" y2="{ly - 4}" stroke="#999" stroke-dasharray="4 3" stroke-width="1.5"/>')
-    out.append(f'<text x="{lx + 28}" y="{ly}">logged</text>')
+    # legend, one line per policy
+    for i, p in enumerate(policies):
+        y = legend_y + 18 * i
+        out.append(f'<line x1="70" y1="{y - 4}" x2="92" y2="{y - 4}" stroke="{colours[p["name"]]}" stroke-width="3"/>')
+        m = p["metrics"]
+        label = (f'{p["label"]}: {_pct(m["fill_rate"])} filled, {_pct(m["filled_within_2h_rate"])} within 2 h, '
+                 f'{_num(m["texts_per_fill"])} texts per fill')
+        out.append(f'<text x="98" y="{y}">{_esc(label)}</text>')
+    y = legend_y + 18 * len(policies)
+    out.append(f'<line x1="70" y1="{y - 4}" x2="92" y2="{y - 4}" stroke="#999" stroke-dasharray="4 3" stroke-width="1.5"/>')
+    out.append(f'<text x="98" y="{y}">cancellations logged (left panel)</text>')
     out.append("</svg>")
     return "\n".join(out) + "\n"
 

@@ -374,6 +374,7 @@ class UpsertViewSet(ApiView, viewsets.ModelViewSet):
 
     http_method_names = ["get", "post", "put", "patch", "head", "options"]
     natural_key = "external_id"
+    lookup_value_regex = "[0-9]+"
 
     def lookup_existing(self, data):
         if not isinstance(data, dict):
@@ -398,8 +399,9 @@ class UpsertViewSet(ApiView, viewsets.ModelViewSet):
         if existing is None:
             try:
                 return self._write(request, None, partial=False)
-            except IntegrityError:
-                # the same record pushed twice at once: the other push created it; update it
+            except (IntegrityError, exceptions.ValidationError):
+                # the same record pushed twice at once: the other push created it (our create hit
+                # the unique constraint, or validation saw it taken), so this push is an update
                 existing = self.lookup_existing(request.data)
                 if existing is None:
                     raise

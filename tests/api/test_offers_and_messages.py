@@ -34,7 +34,7 @@ def test_offers_filter_by_cancellation_patient_and_status(integration, offering,
     offer = Offer.objects.order_by("pk").first()
     text_in(offer.phone.e164, "no")
     settle()
-    assert integration.get(API + f"offers/?status=declined").json()["count"] == 1
+    assert integration.get(API + "offers/?status=declined").json()["count"] == 1
     assert integration.get(API + f"offers/?patient={offer.patient_id}").json()["count"] == 1
     assert integration.get(API + f"offers/?cancellation={offering.pk}&status=pending").json()["count"] == 2
     assert integration.get(API + "offers/?cancellation=999999").json()["count"] == 0

@@ -1,5 +1,6 @@
 """Property test of the whole API against its own OpenAPI schema (Schemathesis): valid and invalid
-requests generated for every operation, bounded per operation, must never get a 5xx."""
+requests generated for every operation, bounded per operation, must never get a 5xx, and every
+answer must be documented (status code and body shape)."""
 
 import pytest
 import schemathesis
@@ -9,11 +10,10 @@ from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
 from rest_framework.authtoken.models import Token
-from schemathesis.checks import not_a_server_error
+from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
 
 from tests import factories as f
 from tests.offers._support import SLOT_AT
-
 
 # Loaded at collection (pytest-django has configured Django by then; the schema view reads no
 # table). Schemathesis' lazy `from_fixture` loader does not work with pytest 9.
@@ -50,4 +50,6 @@ def token(db, clock, settle, keep_connection):
 @settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_generated_request_gets_a_server_error(case, token):
     response = case.call(headers={"Authorization": f"Token {token}"})
-    case.validate_response(response, checks=[not_a_server_error])
+    # no 5xx; and every answer is one the schema documents, in the documented shape
+    case.validate_response(response, checks=[not_a_server_error, status_code_conformance,
+                                             response_schema_conformance])

@@ -26,8 +26,9 @@ def test_timer_sweeper_and_worker_together_expire_each_hold_once_and_start_each_
     settings.OFFER_COOLDOWN_MINUTES = 0
     settings.OFFER_UNRESPONSIVE_AFTER = 999
     cl = clinic()
+    entries = waiting(3 * SLOTS)  # the same people every round: nobody is capped, resting or set aside
     for n in range(ROUNDS):
-        entries = waiting(3 * SLOTS)
+        WaitlistEntry.objects.filter(pk__in=[e.pk for e in entries]).update(consecutive_no_reply=0)
         slots = [slot(cl, start_at=SLOT_AT + dt.timedelta(days=1 + n, minutes=30 * k)) for k in range(SLOTS)]
         assert Offer.objects.filter(cancellation__in=slots, status="pending").count() == 3 * SLOTS
         clock.advance(minutes=8)

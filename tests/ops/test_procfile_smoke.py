@@ -100,6 +100,10 @@ def _one_row(db, query: str, *params):
 
 def test_procfile_runs_one_offer_end_to_end_and_stops_cleanly(tmp_path):
     started = time.monotonic()
+    phases: list[tuple[str, float]] = []
+
+    def phase(name: str) -> None:
+        phases.append((name, time.monotonic() - started))
     admin = django_settings.DATABASES["default"]
     with smoke.throwaway_database(admin) as db, smoke.unused_redis_db() as redis_url, StandIn() as standin:
         port = smoke.free_port()
@@ -110,9 +114,12 @@ def test_procfile_runs_one_offer_end_to_end_and_stops_cleanly(tmp_path):
         public = env["PUBLIC_BASE_URL"]
 
         # deploy steps (docs/DEPLOYMENT.md "Upgrades"): migrate as the owner, the rest as the app role
+        phase("database")
         _ok(_manage({**env, "DATABASE_URL": db["owner_url"]}, "migrate", "--noinput"))
+        phase("migrate")
         _ok(_manage(env, "setup_roles"))
         _ok(_manage(env, "collectstatic", "--noinput"))
+        phase("setup_roles, collectstatic")
         denied = _manage(env, "shell", "-c", "from django.db import connection; "
                          "connection.cursor().execute('CREATE TABLE smoke_ddl (id int)')")
         assert denied.returncode != 0 and "permission denied" in denied.stderr, "the app role must not run DDL"
@@ -121,6 +128,7 @@ def test_procfile_runs_one_offer_end_to_end_and_stops_cleanly(tmp_path):
         assert before.returncode == 1, before.stdout + before.stderr
         assert "timer: no heartbeat yet" in before.stderr and "worker: no heartbeat yet" in before.stderr
 
+        phase("check_health before start")
         log_path = tmp_path / "honcho.log"
         empty_env_file = tmp_path / "empty.env"  # honcho would otherwise load the developer's .env over ours
         empty_env_file.write_text("")
@@ -142,6 +150,7 @@ def test_procfile_runs_one_offer_end_to_end_and_stops_cleanly(tmp_path):
                 raise AssertionError(f"{exc}; last /readyz: {smoke.http('GET', f'{public}/readyz')}\n"
                                      + log_path.read_text()[-4000:]) from None
 
+            phase("ready")
             # production serves the admin (host check, collected static files through WhiteNoise)
             assert smoke.http("GET", f"{public}/admin/login/")[0] == 200
             assert smoke.http("GET", f"{public}/static/admin/css/base.css")[0] == 200
@@ -150,6 +159,7 @@ def test_procfile_runs_one_offer_end_to_end_and_stops_cleanly(tmp_path):
             created = _ok(_manage(env, "shell", "-c", CREATE_SLOT % {"phone": PATIENT_PHONE}))
             cancellation_id = smoke.last_json_line(created.stdout)["cancellation"]
 
+            phase("slot logged")
             offer_sms = smoke.wait_for(lambda: _sent_to(standin, PATIENT_PHONE, "Reply YES"), timeout=20,
                                        what="the offer SMS at the Twilio stand-in")[0]
             assert offer_sms["From"] == CLINIC_NUMBER
@@ -184,10 +194,14 @@ def test_procfile_runs_one_offer_end_to_end_and_stops_cleanly(tmp_path):
             assert _one_row(db, "SELECT count(*) FROM offers_offer WHERE cancellation_id = %s AND status = 'accepted'",
                             cancellation_id)[0] == 1
 
+            phase("filled")
             after = _manage(env, "check_health")
             assert after.returncode == 0, after.stdout + after.stderr
         finally:
+            phase("stopping")
             stopped = smoke.stop_process_tree(honcho, marker)
+            phase("stopped")
         assert stopped["left"] == [], f"processes outlived the test: {stopped}\n" + log_path.read_text()[-3000:]
-    elapsed = time.monotonic() - started
-    print(f"smoke run took {elapsed:.1f}s; survived SIGTERM: {stopped['survived_sigterm']}")
+    phase("cleaned up")
+    print("smoke phases (s since start): " + ", ".join(f"{name} {at:.1f}" for name, at in phases))
+    print(f"survived SIGTERM (killed after honcho's 5 s): {stopped['survived_sigterm']}")

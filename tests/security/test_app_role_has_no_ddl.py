@@ -61,6 +61,16 @@ def test_the_app_role_is_denied_changes_to_audit_rows_and_migration_history(app_
         _as_app(sql)
 
 
+def test_the_app_role_may_only_clear_a_deleted_users_id_on_audit_rows(app_role):
+    from django.contrib.auth.models import User
+
+    user = User.objects.create_user("leaver", password="x" * 20)
+    event = audit_record(actor=Actor.staff(user), action="thing.create", object_type="t", object_id=1)
+    _as_app("UPDATE core_auditevent SET actor_user_id = NULL WHERE id = %s", [event.pk])
+    with pytest.raises(DatabaseError, match="(?i)permission denied"):
+        _as_app("UPDATE core_auditevent SET note = 'x', actor_user_id = NULL WHERE id = %s", [event.pk])
+
+
 def test_the_grants_can_be_printed_for_a_dba():
     from io import StringIO
 

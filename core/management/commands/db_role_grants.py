@@ -21,11 +21,17 @@ def grant_statements(app_role: str, database: str, schema: str = "public") -> li
         f"GRANT CONNECT ON DATABASE {db} TO {role}",
         f"GRANT USAGE ON SCHEMA {sch} TO {role}",
         f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA {sch} TO {role}",
-        f"GRANT USAGE, SELECT, UPDATE ON ALL SEQUENCES IN SCHEMA {sch} TO {role}",
+        f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA {sch} TO {role}",
+        # tables created by later migrations (run as this same migration role)
         f"ALTER DEFAULT PRIVILEGES IN SCHEMA {sch} GRANT SELECT, INSERT, UPDATE, DELETE ON TABLES TO {role}",
-        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {sch} GRANT USAGE, SELECT, UPDATE ON SEQUENCES TO {role}",
+        f"ALTER DEFAULT PRIVILEGES IN SCHEMA {sch} GRANT USAGE, SELECT ON SEQUENCES TO {role}",
     ]
-    statements += [f"REVOKE UPDATE, DELETE, TRUNCATE ON {sch}.{t} FROM {role}" for t in APPEND_ONLY_TABLES]
+    for table in APPEND_ONLY_TABLES:
+        statements += [
+            f"REVOKE UPDATE, DELETE, TRUNCATE ON {sch}.{table} FROM {role}",
+            # deleting a staff user clears their id on their audit rows (the trigger allows only that)
+            f"GRANT UPDATE (actor_user_id) ON {sch}.{table} TO {role}",
+        ]
     statements += [f"REVOKE INSERT, UPDATE, DELETE, TRUNCATE ON {sch}.{t} FROM {role}" for t in READ_ONLY_TABLES]
     return statements
 

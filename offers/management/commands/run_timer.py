@@ -18,6 +18,7 @@ from clinicbot.clock import now
 from clinicbot.health import BACKGROUND
 from core.services import heartbeat_beat
 from offers import services
+from offers.selectors import timer_next_due
 from waitlist.selectors import clinic_window
 from waitlist.services import priorities_refresh
 
@@ -68,9 +69,25 @@ class Command(BaseCommand):
                 time.sleep(1.0)
             if once:
                 return
-            close_old_connections()
-            time.sleep(max(0.0, tick - (time.monotonic() - started)))
+            # one connection kept across ticks (a reconnect per tick would cost more than the tick's
+            # queries); after an error it is dropped above and opened afresh
+            time.sleep(self._pause(tick - (time.monotonic() - started)))
         log.info("timer stopped")
+
+    @staticmethod
+    def _pause(until_tick: float) -> float:
+        """Sleep until the next tick, or less when a hold ends or a wave falls due sooner: expiry is
+        then processed right at expires_at + grace instead of up to a tick later. Work already due
+        (e.g. waves held back by a sender-wide pause) waits for the next tick, so this never spins."""
+        try:
+            due = timer_next_due()
+        except Exception:  # noqa: BLE001 - the tick itself reports database trouble
+            return max(0.0, until_tick)
+        if due is not None:
+            ahead = (due - now()).total_seconds()
+            if 0 < ahead < until_tick:
+                return ahead
+        return max(0.0, until_tick)
 
     def _ask_worker_heartbeat(self) -> None:
         from django_q.tasks import async_task
