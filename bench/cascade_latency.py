@@ -78,23 +78,33 @@ class Run:
         self.base = (dt.datetime.now(dt.UTC) + dt.timedelta(days=2)).replace(minute=0, second=0, microsecond=0)
 
     def offer_times(self, phones: set[str], since: int) -> list[float]:
-        return [t for t, form in self.standin.requests[since:]
-                if form.get("To") in phones and "Reply YES" in form.get("Body", "")]
+        server = self.standin.server
+        with server.lock:
+            recent = server.requests[since:]
+        return [t for t, form in recent if form.get("To") in phones and "Reply YES" in form.get("Body", "")]
 
     def wait_wave(self, cancellation_id: int, wave: int, since: int) -> float | None:
-        """Monotonic time of the last offer text of that wave, once every one of them has arrived."""
+        """Monotonic time of the last offer text of that wave, once every one of them has arrived.
+        The database is asked only until the wave's offers exist; then only the stand-in is watched."""
         from offers.models import Offer
 
         deadline = time.monotonic() + STEP_TIMEOUT
+        phones: set[str] = set()
         while time.monotonic() < deadline:
-            phones = set(Offer.objects.filter(cancellation_id=cancellation_id, wave=wave)
-                         .values_list("phone__e164", flat=True))
-            if len(phones) == BATCH:
-                times = self.offer_times(phones, since)
-                if len(times) >= BATCH:
-                    return max(times)
-            time.sleep(0.01)
+            if len(phones) < BATCH:
+                phones = set(Offer.objects.filter(cancellation_id=cancellation_id, wave=wave)
+                             .values_list("phone__e164", flat=True))
+                time.sleep(0.02)
+                continue
+            times = self.offer_times(phones, since)
+            if len(times) >= BATCH:
+                return max(times)
+            time.sleep(0.005)
         return None
+
+    def mark(self) -> int:
+        with self.standin.server.lock:
+            return len(self.standin.server.requests)
 
     def reply(self, e164: str, body: str, stamp: dict | None = None) -> None:
         """A patient's text, processed as the inbound webhook does (stamping its commit if asked)."""
@@ -125,7 +135,7 @@ class Run:
 
         out: dict[str, float | None] = {}
         # 1. commit -> the first wave's last send request
-        since = len(self.standin.requests)
+        since = self.mark()
         stamp: dict = {}
         with transaction.atomic():
             transaction.on_commit(lambda: stamp.setdefault("t", time.monotonic()))
@@ -144,7 +154,7 @@ class Run:
         for offer in wave1[:-1]:
             self.reply(offer.phone.e164, "NO")
         self.quiet()
-        since = len(self.standin.requests)
+        since = self.mark()
         stamp = {}
         self.reply(wave1[-1].phone.e164, "NO", stamp)
         last = self.wait_wave(c.pk, 2, since)
@@ -154,7 +164,7 @@ class Run:
         self.quiet()
 
         # 3. wave 2's hold ends -> wave 3's last send request
-        since = len(self.standin.requests)
+        since = self.mark()
         wall, mono = timezone.now(), time.monotonic()
         Offer.objects.filter(cancellation=c, wave=2, status="pending").update(
             expires_at=wall + dt.timedelta(seconds=0.5)

@@ -65,6 +65,15 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def exit_cleanly_on_sigterm() -> None:
+    """SIGTERM (timeout, kill) unwinds like Ctrl-C: child processes are killed, scratch databases dropped."""
+
+    def _raise(signum, frame):
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _raise)
+
+
 def machine() -> str:
     cpu = "?"
     with contextlib.suppress(OSError):
@@ -267,8 +276,16 @@ class Processes:
         self.kill(name, signal.SIGKILL, wait=5)
 
     def stop_all(self) -> None:
+        # SIGTERM to every group at once, then one shared grace period, then SIGKILL
+        for proc in self.procs.values():
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGTERM)
+        deadline = time.monotonic() + 10
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
         for name in list(self.procs):
-            self.kill(name)
+            self.kill(name, signal.SIGKILL, wait=5)
 
     def __enter__(self):
         return self
@@ -329,6 +346,23 @@ def _status_kb(pid: int, key: str) -> int:
     except OSError:
         pass
     return 0
+
+
+def tree_cpu_seconds(root_pid: int) -> float:
+    """CPU time (user + system) used so far by a process tree, including its reaped children (a
+    gunicorn worker recycled by max_requests). Unlike wall time, barely moved by other load."""
+    kids = _children_map()
+    tick = os.sysconf("SC_CLK_TCK")
+    todo, total = [root_pid], 0
+    while todo:
+        pid = todo.pop()
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        total += sum(int(x) for x in fields[11:15])  # utime, stime, cutime, cstime
+        todo.extend(kids.get(pid, []))
+    return total / tick
 
 
 class PeakRss:

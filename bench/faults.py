@@ -157,7 +157,9 @@ def main() -> int:
     parser.add_argument("--timeout", type=float, default=600)
     parser.add_argument("--logdir", default="var/bench/faults")
     parser.add_argument("--json", type=Path)
-    return run(parser.parse_args())
+    args = parser.parse_args()
+    common.exit_cleanly_on_sigterm()
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import signal
 import subprocess
 import sys
 import threading
@@ -137,7 +138,14 @@ def run(args) -> int:
         for broker in brokers:
             out = Path(args.logdir) / f"{broker}.json"
             child = [common.PY, "-m", "bench.scale_out", *strip_args(sys.argv[1:]), "--brokers", broker, "--json", str(out)]
-            rc = max(rc, subprocess.run(child, cwd=common.ROOT).returncode)
+            proc = subprocess.Popen(child, cwd=common.ROOT)
+            try:
+                rc = max(rc, proc.wait())
+            except KeyboardInterrupt:
+                # let the child clean up (kill its processes, drop its database) before we go
+                proc.send_signal(signal.SIGINT)
+                proc.wait(120)
+                raise
             if out.exists():
                 results["runs"].extend(json.loads(out.read_text())["runs"])
         common.write_json(args.json, results)
@@ -186,7 +194,9 @@ def main() -> int:
     parser.add_argument("--no-kill", dest="kill", action="store_false", help="Redis run: do not kill a cluster")
     parser.add_argument("--logdir", default="var/bench/scale_out")
     parser.add_argument("--json", type=Path)
-    return run(parser.parse_args())
+    args = parser.parse_args()
+    common.exit_cleanly_on_sigterm()
+    return run(args)
 
 
 if __name__ == "__main__":

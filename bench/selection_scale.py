@@ -235,7 +235,9 @@ def main() -> int:
     parser.add_argument("--strict", action="store_true", help="a missed time target fails the run")
     parser.add_argument("--show-plans", action="store_true", help="print each EXPLAIN plan")
     parser.add_argument("--json", type=Path, help="also write the figures (and plans) to this file")
-    return run(parser.parse_args())
+    args = parser.parse_args()
+    common.exit_cleanly_on_sigterm()
+    return run(args)
 
 
 if __name__ == "__main__":

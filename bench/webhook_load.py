@@ -101,20 +101,24 @@ def run(args) -> int:
                   f"{Offer.objects.filter(status='pending').count()} pending offers "
                   f"(seeded in {time.monotonic() - t:.1f}s)")
             hooks = _webhook_requests(args.requests, base_url=base_url, rng=rng)
-            runs = [
-                common.run_load("127.0.0.1", port, [common.Req("GET", "/healthz")] * args.floor_requests,
-                                concurrency=c, max_seconds=args.max_seconds, label="/healthz (no DB)"),
-                common.run_load("127.0.0.1", port, _one_row_requests(args.floor_requests), concurrency=c,
-                                max_seconds=args.max_seconds, label="one-row floor"),
-                common.run_load("127.0.0.1", port, hooks, concurrency=c, max_seconds=args.max_seconds,
-                                label="inbound webhook"),
+            plans = [
+                ([common.Req("GET", "/healthz")] * args.floor_requests, "/healthz (no DB)"),
+                (_one_row_requests(args.floor_requests), "one-row floor"),
+                (hooks, "inbound webhook"),
             ]
+            runs, cpu_ms = [], []
+            for reqs, label in plans:
+                before = common.tree_cpu_seconds(web.pid)
+                runs.append(common.run_load("127.0.0.1", port, reqs, concurrency=c, max_seconds=args.max_seconds,
+                                            label=label))
+                cpu_ms.append((common.tree_cpu_seconds(web.pid) - before) * 1000 / max(1, runs[-1].done))
             # which webhooks went out (a time-bounded run may stop early): the first `done` of the list
             for req in hooks[: runs[2].done]:
                 sent_sids.add(dict(p.split("=", 1) for p in req.body.decode().split("&"))["MessageSid"])
-            for r in runs:
-                print("  " + r.line(), flush=True)
-            health, floor, hook = (r.summary() for r in runs)
+            for r, cpu in zip(runs, cpu_ms, strict=True):
+                print(f"  {r.line()}  web CPU {cpu:5.2f} ms/req", flush=True)
+            health, floor, hook = ({**r.summary(), "web_cpu_ms_per_request": round(cpu, 2)}
+                                   for r, cpu in zip(runs, cpu_ms, strict=True))
             wrk = common.wrk_get("127.0.0.1", port, "/healthz", concurrency=c)
             if wrk is not None:
                 print(f"  /healthz with wrk        c={c:<3d}        {wrk['rps']:8.1f} req/s  p50 {wrk['p50_ms']:6.1f}  "
@@ -127,7 +131,9 @@ def run(args) -> int:
                      "webhook_vs_healthz": round(hook["rps"] / health["rps"], 3) if health["rps"] else None}
             results["levels"][c] = level
             print(f"  webhook throughput = {level['webhook_vs_one_row']:.0%} of the one-row floor, "
-                  f"{level['webhook_vs_healthz']:.0%} of /healthz")
+                  f"{level['webhook_vs_healthz']:.0%} of /healthz; by web CPU per request: "
+                  f"{floor['web_cpu_ms_per_request'] / hook['web_cpu_ms_per_request']:.0%} and "
+                  f"{health['web_cpu_ms_per_request'] / hook['web_cpu_ms_per_request']:.0%}")
             for r in runs:
                 common.check(r.errors == 0, f"c={c} {r.label}: every request answered 200 ({dict(r.statuses)})",
                              failures)
@@ -186,7 +192,9 @@ def main() -> int:
     parser.add_argument("--logdir", default="var/bench/webhook_load", help="server logs")
     parser.add_argument("--strict", action="store_true", help="missed targets fail the run")
     parser.add_argument("--json", type=Path)
-    return run(parser.parse_args())
+    args = parser.parse_args()
+    common.exit_cleanly_on_sigterm()
+    return run(args)
 
 
 if __name__ == "__main__":

@@ -1,5 +1,6 @@
-"""Log hygiene: phone numbers are masked to their last 4 digits before any handler sees them, in the
-message, in a traceback and in structured extras; error reports never carry request data or locals.
+"""Log hygiene: phone numbers are masked to their last 4 digits in the message and structured extras
+(the console handler's filter) and in tracebacks (its formatters); a logged request shows method and
+path only; error reports never carry request data or locals.
 
 Masking is the safety net. The rule is upstream: code logs ids and masked numbers, never names or
 message text (tests/security/test_logs_of_an_offer_flow_hold_no_phi.py checks a whole flow)."""
@@ -9,6 +10,7 @@ from __future__ import annotations
 import logging
 import re
 
+from django.http import HttpRequest
 from django.views.debug import ExceptionReporter, SafeExceptionReporterFilter
 from pythonjsonlogger.json import JsonFormatter
 
@@ -52,7 +54,9 @@ class MaskPhoneFilter(logging.Filter):
         if record.exc_text:
             record.exc_text = _mask_text(record.exc_text)
         for key, value in list(vars(record).items()):
-            if key not in _STANDARD and isinstance(value, str):
+            if key in _STANDARD:
+                continue
+            if isinstance(value, str):
                 setattr(record, key, _mask_text(value))
         return True
 
@@ -69,6 +73,14 @@ class MaskingFormatter(logging.Formatter):
 
 
 class MaskingJsonFormatter(JsonFormatter):
+    def add_fields(self, log_data, record, message_dict):
+        super().add_fields(log_data, record, message_dict)
+        for key, value in list(log_data.items()):
+            if isinstance(value, HttpRequest):
+                # django.request passes the request, whose repr has the query string (an admin search
+                # by name): method and path only. Here, not in the filter, so the mail handler keeps it.
+                log_data[key] = f"{value.method} {value.path}"
+
     def formatException(self, ei):
         return _mask_text(super().formatException(ei))
 

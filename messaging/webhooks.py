@@ -7,6 +7,7 @@ import logging
 
 from django.conf import settings
 from django.http import HttpResponse
+from drf_spectacular.utils import extend_schema
 from rest_framework.parsers import FormParser
 from rest_framework.permissions import AllowAny
 from rest_framework.views import APIView
@@ -46,6 +47,7 @@ class _TwilioWebhook(APIView):
     parser_classes = [FormParser]
     required: tuple[str, ...] = ()
 
+    @extend_schema(exclude=True)  # Twilio's callbacks, not part of the integration API
     def post(self, request, *args, **kwargs):
         django_request = request._request
         if not signature_valid(django_request):

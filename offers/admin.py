@@ -19,6 +19,7 @@ from clinicbot.clock import now
 from core.actors import Actor
 from core.admin import ReadOnlyAdminMixin
 from core.models import AuditEvent
+from core.templatetags.console import local
 from waitlist import admin as waitlist_admin
 
 from . import services
@@ -57,8 +58,6 @@ class CancellationAdmin(admin.ModelAdmin):
 
     @admin.display(description="Slot (local time)", ordering="start_at")
     def slot(self, obj):
-        from .templatetags.console import local
-
         return local(obj.start_at, obj.location)
 
     @admin.display(description="EHR")
@@ -96,8 +95,6 @@ class CancellationAdmin(admin.ModelAdmin):
         offers = list(
             c.offers.select_related("patient", "phone", "entry").order_by("wave", "-score", "pk")
         )
-        from .templatetags.console import local
-
         context = {
             "title": f"Slot {local(c.start_at, c.location)}",
             "subtitle": None,

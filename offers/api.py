@@ -32,7 +32,7 @@ from waitlist.api import (
     query_choice,
     query_id,
 )
-from waitlist.models import AppointmentType, Location, Provider
+from waitlist.models import Location, Provider
 
 from . import services
 from .metrics import fill_metrics
@@ -330,8 +330,7 @@ class MetricsQuerySerializer(serializers.Serializer):
     to = serializers.DateField(required=False)
     provider = IdField(queryset=Provider.objects.all(), required=False)
     location = IdField(queryset=Location.objects.all(), required=False)
-    appointment_type = serializers.SlugRelatedField(slug_field="code", queryset=AppointmentType.objects.all(),
-                                                    required=False)
+    appointment_type = AppointmentTypeField(required=False)
 
     def get_fields(self):
         fields = super().get_fields()

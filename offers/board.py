@@ -19,12 +19,12 @@ from django.utils.html import format_html
 
 from clinicbot.clock import now
 from core.actors import Actor
+from core.templatetags.console import local
 from messaging import services as messaging
 from waitlist.models import AppointmentType
 
 from . import board_selectors, services
 from .admin_forms import LogCancellationForm, add_service_errors
-from .templatetags.console import local
 
 # name -> template of each part of the board the poll refreshes
 SECTIONS = {

@@ -9,6 +9,7 @@ transactions serialise writers instead."""
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import logging
 
@@ -417,7 +418,10 @@ def offers_expire_due(*, at: dt.datetime | None = None) -> int:
     )
     expired = 0
     for cancellation_id in list(slots[:200]):
-        expired += _expire_slot(cancellation_id=cancellation_id, limit=limit)
+        try:
+            expired += _expire_slot(cancellation_id=cancellation_id, limit=limit)
+        except Exception:  # noqa: BLE001 - one broken slot must not starve every other slot's expiry
+            log.exception("expiring the holds of cancellation %s failed; retrying next tick", cancellation_id)
     return expired
 
 
@@ -593,8 +597,15 @@ def engine_tick(*, at: dt.datetime | None = None) -> dict[str, int]:
     if not messaging.sender_is_paused():
         # read the clock again: the waves the expiries above just made due start in this same pass
         for cancellation_id in waves_due(at=max(at, now())):
-            if wave_advance(cancellation_id=cancellation_id).startswith("wave"):
-                started += 1
+            try:
+                if wave_advance(cancellation_id=cancellation_id).startswith("wave"):
+                    started += 1
+            except Exception:  # noqa: BLE001 - one broken slot must not starve the others' waves
+                log.exception("starting a wave of cancellation %s failed; retrying in 30 s", cancellation_id)
+                with contextlib.suppress(Exception):
+                    Cancellation.objects.filter(pk=cancellation_id, status__in=ACTIVE).update(
+                        next_wave_at=now() + dt.timedelta(seconds=30)
+                    )
     return {"expired": expired, "waves": started}
 
 

@@ -24,6 +24,7 @@ import logging
 import math
 import random
 import shutil
+import sys
 import tempfile
 import time
 import zoneinfo
@@ -693,7 +694,6 @@ class Simulation:
         self.last_offer = 0
         self.replies_sent = 0
         self.refreshed_on: dt.date | None = None
-        self.offers_seen: list[OfferSeen] = []
         self._objects: dict = {}
         self._current: str | None = None
 
@@ -835,7 +835,6 @@ class Simulation:
         for pk, wave, sent_at, expires_at, pkey, pid, ckey, cid, phone, language in rows:
             self.last_offer = pk
             seen = OfferSeen(pk, wave, sent_at, expires_at, pkey or f"patient-{pid}", ckey or f"slot-{cid}", phone, language)
-            self.offers_seen.append(seen)
             reply = self.responder.respond(seen)
             if reply is not None:
                 self.push(sent_at + reply.delay, "reply", (phone, reply.body))
@@ -960,6 +959,9 @@ def policy_run(
         start=world.start, refresh_priorities=world.config.refresh_priorities, progress=progress,
     )
     stats = sim.run()
+    if progress:
+        progress(f"{policy.name}: {len(sim.slots)} slots, {stats.replies} replies, {stats.ticks} timer ticks "
+                 f"in {stats.seconds:.0f} s")
     t1 = time.perf_counter()
     figures = policy_figures(start=world.start, tz=world.config.time_zone)
     return {
@@ -1055,6 +1057,10 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _stderr_progress(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
 def _policy_in_file(args) -> dict:
     """One policy on its own copy of the template file (also the body of a worker process)."""
     world, rows, policy, template, workdir, progress = args
@@ -1103,7 +1109,9 @@ def simulate(
             connections.close_all()
             ctx = multiprocessing.get_context("fork")
             with ctx.Pool(min(jobs, len(policies))) as pool:
-                results = pool.map(_policy_in_file, [(*a[:5], None) for a in args])
+                # a worker reports to the inherited stderr (the caller's callback cannot be pickled)
+                report = _stderr_progress if progress else None
+                results = pool.map(_policy_in_file, [(*a[:5], report) for a in args])
         else:
             results = [_policy_in_file(a) for a in args]
         where = f"sqlite (scratch files in {workdir})" if keep_dir else "sqlite (temporary scratch files, deleted)"
@@ -1278,7 +1286,8 @@ def chart_svg(report: dict) -> str:
     for minutes, label in ((1, "1 min"), (10, "10 min"), (120, "2 h"), (480, "8 h"), (1440, "1 d"), (10080, "1 wk"),
                            (40320, "4 wk")):
         x, _ = px2(minutes, 0)
-        out.append(f'<text x="{x:.1f}" y="{y0 + ph + 16}" text-anchor="middle" fill="#555">{label}</text>')
+        anchor = "end" if minutes == hi else "middle"
+        out.append(f'<text x="{x:.1f}" y="{y0 + ph + 16}" text-anchor="{anchor}" fill="#555">{label}</text>')
     x2h, _ = px2(120, 0)
     out.append(f'<line x1="{x2h:.1f}" y1="{y0}" x2="{x2h:.1f}" y2="{y0 + ph}" stroke="#b91c1c" stroke-dasharray="3 3"/>')
     out.append(f'<text x="{x2h + 4:.1f}" y="{y0 + 12}" fill="#b91c1c">2 h</text>')

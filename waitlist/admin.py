@@ -18,6 +18,7 @@ from django.utils.html import format_html
 from core.actors import Actor
 from core.admin import AuditedAdminMixin
 from core.admin_mixins import PhiAccessLoggedMixin
+from core.templatetags.console import breakdown
 from messaging.admin import render_thread, texting_state
 from messaging.models import PhoneNumber
 from messaging.phones import normalize_phone
@@ -335,8 +336,6 @@ class WaitlistEntryAdmin(PhiAccessLoggedMixin, admin.ModelAdmin):
 
     @admin.display(description="Why this priority")
     def priority_explained(self, obj):
-        from offers.templatetags.console import breakdown  # a pure formatting helper, no models
-
         return breakdown(obj.priority_breakdown) if obj.pk else "Computed when saved."
 
     @admin.display(description="Texting")

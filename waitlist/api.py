@@ -54,7 +54,7 @@ class Conflict(exceptions.APIException):
 
 class StrictJSONParser(parsers.JSONParser):
     """JSON only, bounded in size and depth, and valid Unicode: text that cannot be stored (a lone
-    surrogate) or a body nested thousands deep is a 400, not a 500 further down."""
+    surrogate, a NUL) or a body nested thousands deep is a 400, not a 500 further down."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         raw = stream.read(MAX_BODY_BYTES + 1) if stream is not None else b""
@@ -79,6 +79,9 @@ def _check_value(value, depth: int) -> None:
     if depth > MAX_JSON_DEPTH:
         raise exceptions.ParseError("JSON parse error - nested too deeply.")
     if isinstance(value, str):
+        if "\x00" in value:
+            # PostgreSQL cannot store NUL in text, and lookups with it fail before validation runs
+            raise exceptions.ParseError("JSON parse error - text may not contain NUL characters.")
         try:
             value.encode("utf-8")
         except UnicodeEncodeError:
@@ -277,7 +280,7 @@ class AppointmentTypeField(serializers.SlugRelatedField):
         super().__init__(slug_field="code", **kwargs)
 
     def to_internal_value(self, data):
-        if not isinstance(data, str) or len(data) > 40:
+        if not isinstance(data, str) or len(data) > 40 or "\x00" in data:
             self.fail("invalid")
         return super().to_internal_value(data)
 

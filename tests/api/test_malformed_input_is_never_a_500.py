@@ -117,6 +117,7 @@ def test_a_metrics_query_with_bad_dates_is_a_400(integration, db):
     assert integration.get(API + "metrics/?from=2026-11-30&to=2026-11-01").status_code == 400
     assert integration.get(API + "metrics/?from=2020-01-01&to=2026-11-01").status_code == 400
     assert integration.get(API + "metrics/?provider=abc").status_code == 400
+    assert integration.get(API + "metrics/?appointment_type=%00").status_code == 400
 
 
 def test_nothing_was_stored_by_any_refused_request(integration, db):

@@ -16,7 +16,6 @@ from messaging.models import Message
 from offers.models import Cancellation, Offer
 from offers.selectors import eligible_entries
 from tests import factories as f
-from tests.conftest import T0
 from waitlist.models import AppointmentType, Location, Provider
 
 CHICAGO = zoneinfo.ZoneInfo("America/Chicago")
@@ -98,5 +97,3 @@ def run_together(*jobs, timeout: float = 30.0) -> list:
     assert not any(t.is_alive() for t in threads), "a thread hung (a deadlock or a lost lock?)"
     return results
 
-
-__all__ = ["T0"]

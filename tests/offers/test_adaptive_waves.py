@@ -53,3 +53,34 @@ def test_the_sizes_follow_settings(settings):
     assert (plan(60).batch, plan(60).hold) == (5, dt.timedelta(minutes=10))
     assert (plan(20).batch, plan(20).hold) == (8, dt.timedelta(minutes=5))
     assert plan(3.9) is None
+
+
+@pytest.mark.django_db
+def test_waves_run_down_to_the_cutoff_growing_and_shortening_and_never_passing_it(clock, settle, settings):
+    from offers import services
+    from offers.models import Cancellation, Offer
+
+    from ._support import clinic, slot, waiting
+
+    settings.OFFER_MAX_BATCH_SIZE = 6
+    waiting(60)
+    start = clock.current + dt.timedelta(minutes=60 + 20)  # 20 minutes before the cutoff
+    c = slot(clinic(), start_at=start)
+    settle()
+    deadline = start - dt.timedelta(minutes=60)
+    sizes, holds = [], []
+    while True:
+        c.refresh_from_db()
+        if c.status != Cancellation.Status.OFFERING:
+            break
+        wave = list(Offer.objects.filter(cancellation=c, wave=c.current_wave))
+        assert all(o.expires_at <= deadline for o in wave)
+        sizes.append(len(wave))
+        holds.append(wave[0].expires_at - wave[0].sent_at)
+        clock.set(wave[0].expires_at + dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS))
+        services.engine_tick()
+        settle()
+    assert (c.status, c.end_reason) == (Cancellation.Status.UNFILLED, Cancellation.EndReason.CUTOFF)
+    assert sizes[0] == 5 and holds[0] == dt.timedelta(minutes=5)
+    assert sizes == sorted(sizes) and holds == sorted(holds, reverse=True)
+    assert sizes[-1] == 6 and holds[-1] == dt.timedelta(minutes=2)

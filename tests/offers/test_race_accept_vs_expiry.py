@@ -32,7 +32,7 @@ def test_a_yes_racing_the_hold_expiry_ends_in_exactly_one_consistent_outcome(clo
             params={"MessageSid": f"SM{n:032x}", "From": offer.phone.e164, "Body": "YES"}
         )
         clock.set(offer.expires_at + dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS + 0.1))
-        results = run_together(lambda: messaging.inbound_process(message_id=yes.pk), services.offers_expire_due)
+        results = run_together(lambda pk=yes.pk: messaging.inbound_process(message_id=pk), services.offers_expire_due)
         assert not any(isinstance(r, BaseException) for r in results), results
 
         offer.refresh_from_db()

@@ -32,8 +32,8 @@ def test_a_yes_racing_a_withdrawal_ends_in_exactly_one_consistent_outcome(clock,
         )
         clock.advance(seconds=1)
         reply, withdrawn = run_together(
-            lambda: messaging.inbound_process(message_id=yes.pk),
-            lambda: services.cancellation_withdraw(cancellation_id=c.pk, actor=STAFF),
+            lambda pk=yes.pk: messaging.inbound_process(message_id=pk),
+            lambda pk=c.pk: services.cancellation_withdraw(cancellation_id=pk, actor=STAFF),
         )
         assert reply == "accept" and isinstance(withdrawn, bool), (reply, withdrawn)
         c.refresh_from_db()

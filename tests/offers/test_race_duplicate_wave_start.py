@@ -5,9 +5,10 @@ import datetime as dt
 
 import pytest
 
+from clinicbot.clock import now
 from core.models import AuditEvent
 from offers import services
-from offers.models import Offer
+from offers.models import Cancellation, Offer
 
 from ._support import SLOT_AT, clinic, pending, run_together, slot, text_in, waiting
 
@@ -30,8 +31,8 @@ def test_two_workers_starting_the_same_wave_start_it_once(clock, settings, sms, 
         assert c.current_wave == 1 and c.next_wave_at is not None
 
         results = run_together(
-            lambda: services.wave_advance(cancellation_id=c.pk),
-            lambda: services.wave_advance(cancellation_id=c.pk),
+            lambda pk=c.pk: services.wave_advance(cancellation_id=pk),
+            lambda pk=c.pk: services.wave_advance(cancellation_id=pk),
             services.engine_tick,
         )
         assert not any(isinstance(r, BaseException) for r in results), results
@@ -42,6 +43,7 @@ def test_two_workers_starting_the_same_wave_start_it_once(clock, settings, sms, 
         assert Offer.objects.filter(cancellation=c, wave=2).count() == 3
         assert len(pending(c)) == 3
         assert AuditEvent.objects.filter(action="cancellation.wave", object_id=str(c.pk)).count() == 2
-        # rounds must not compete for patients: end this slot before the next
-        services.cancellation_withdraw(cancellation_id=c.pk, actor=services.SYSTEM)
+        # rounds must not compete for patients: close this slot before the next (housekeeping)
+        Offer.objects.filter(cancellation=c, status="pending").update(status="withdrawn", ended_at=now())
+        Cancellation.objects.filter(pk=c.pk).update(status="withdrawn", next_wave_at=None)
         clock.advance(minutes=1)

@@ -54,3 +54,26 @@ def test_waves_held_back_by_a_sender_pause_do_not_make_the_timer_spin(c, clock, 
     call_command("run_timer", "--once")
     settle()
     assert Command._pause(0.25) == 0.25
+
+
+def test_a_slot_whose_wave_keeps_failing_does_not_starve_the_others(clock, settle, monkeypatch):
+    from offers import selectors, services
+
+    cl = clinic()
+    waiting(4)
+    broken = slot(cl)
+    healthy = slot(cl, start_at=broken.start_at + dt.timedelta(hours=1))
+    real = selectors.pick_wave
+
+    def pick(*, cancellation, at, size):
+        if cancellation.pk == broken.pk:
+            raise RuntimeError("a bug in one slot's data")
+        return real(cancellation=cancellation, at=at, size=size)
+
+    monkeypatch.setattr(services, "pick_wave", pick)
+    services.engine_tick()
+    settle()
+    healthy.refresh_from_db()
+    broken.refresh_from_db()
+    assert healthy.current_wave == 1
+    assert broken.current_wave == 0 and broken.next_wave_at > clock.current

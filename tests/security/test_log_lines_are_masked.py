@@ -39,3 +39,14 @@ def test_numbers_are_masked_in_message_extras_and_traceback():
     assert "***9876" in line["message"] and line["to"] == "***9876"
     assert "***9876" in line["exc_info"] and "ValueError" in line["exc_info"]
     assert "10.1.2.3" in line["message"] and "2026-11-25 10:00" in line["message"]
+
+
+def test_a_logged_request_shows_its_path_without_the_query_string():
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/admin/waitlist/patient/", {"q": "Quixotefield"})
+    out = _emit(lambda logger: logger.warning("Not Found: %s", request.path,
+                                              extra={"status_code": 404, "request": request}))
+    line = json.loads(out)
+    assert line["request"] == "GET /admin/waitlist/patient/"
+    assert "Quixotefield" not in out

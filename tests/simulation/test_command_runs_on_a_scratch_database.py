@@ -18,7 +18,8 @@ def test_the_command_compares_the_policies_on_a_scratch_database_and_writes_json
     real = f.location(name="Real")  # a row of the configured database the simulation must not see or touch
     out, err = StringIO(), StringIO()
 
-    call_command("simulate_fill", *TINY, "--json", str(tmp_path / "figures.json"), "--svg", str(tmp_path / "chart.svg"),
+    # one process per policy, as by default
+    call_command("simulate_fill", *TINY, "--jobs", "3", "--json", str(tmp_path / "figures.json"), "--svg", str(tmp_path / "chart.svg"),
                  "--latest-dir", str(tmp_path / "latest"), stdout=out, stderr=err)
 
     assert list(Location.objects.values_list("pk", flat=True)) == [real.pk]

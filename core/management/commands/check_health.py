@@ -62,8 +62,11 @@ class Command(BaseCommand):
     def handle(self, *args, readiness_only=False, quiet=False, **options):
         checks = readiness()
         if not readiness_only and checks.get("database") == "ok":
-            for name, problem in (("sender", sender_problem()), ("outbox", outbox_problem())):
-                checks[name] = problem or "ok"
+            for name, check in (("sender", sender_problem), ("outbox", outbox_problem)):
+                try:
+                    checks[name] = check() or "ok"
+                except Exception as exc:  # noqa: BLE001 - report it like the other checks, never a traceback
+                    checks[name] = f"{name}: check failed ({exc.__class__.__name__})"
         failing = {name: reason for name, reason in checks.items() if reason != "ok"}
         if failing:
             # CommandError prints to stderr and sets the exit status; the message never holds a secret

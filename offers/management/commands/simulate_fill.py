@@ -7,7 +7,6 @@ must contain "sim" because it is emptied."""
 from __future__ import annotations
 
 import json
-import os
 import shlex
 import sys
 import time
@@ -71,8 +70,8 @@ class Command(BaseCommand):
         o = parser.add_argument_group("running and output")
         o.add_argument("--database-url", default="",
                        help="run on this database instead of scratch SQLite files; it is emptied, so its name must contain 'sim'")
-        o.add_argument("--jobs", type=int, default=min(3, os.cpu_count() or 1),
-                       help="policies run in parallel processes (scratch SQLite only; default %(default)s)")
+        o.add_argument("--jobs", type=int, default=0,
+                       help="policies run in parallel processes (scratch SQLite only; default: one per policy)")
         o.add_argument("--keep-db", default="", help="keep the scratch SQLite files in this directory")
         o.add_argument("--json", default="", help="also write the figures as JSON here")
         o.add_argument("--svg", default="", help="also write the chart here")
@@ -119,7 +118,7 @@ class Command(BaseCommand):
         try:
             results, database = sim.simulate(
                 world=world, policies=[available[n] for n in names], database_url=opts["database_url"] or None,
-                jobs=1 if opts["database_url"] else max(1, opts["jobs"]), keep_dir=Path(opts["keep_db"]) if opts["keep_db"] else None,
+                jobs=1 if opts["database_url"] else (opts["jobs"] or len(names)), keep_dir=Path(opts["keep_db"]) if opts["keep_db"] else None,
                 progress=self._say,
             )
         except (ImproperlyConfigured, sim.SimulationError) as exc:
