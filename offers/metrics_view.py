@@ -86,7 +86,9 @@ def fmt(value, kind: str) -> str:
     if kind == "days":
         return f"{value:.1f} days"
     if kind == "money":
-        return f"${value:,.2f}" if value < 1 else f"${value:,.0f}"
+        if value < 0.1:
+            return f"${value:.4f}"  # SMS cost per fill is a fraction of a cent or so
+        return f"${value:,.2f}" if value < 100 else f"${value:,.0f}"
     if kind == "num":
         return f"{value:.2f}"
     if isinstance(value, float):

@@ -32,8 +32,8 @@ def keep_connection():
 
 
 @pytest.fixture
-def token(db, clock, settle, keep_connection):
-    """A superuser's token (every operation reachable) and a little data, so ids 1 and 2 exist."""
+def token(db, clock, keep_connection):
+    """A superuser's token (every operation reachable) and a little data, so lists are not empty."""
     user = get_user_model().objects.create_superuser("fuzzer", password=None)
     loc = f.location()
     atype = f.appointment_type()
@@ -41,13 +41,12 @@ def token(db, clock, settle, keep_connection):
     for _ in range(2):
         f.entry(f.patient())
     f.cancellation(prov, loc, SLOT_AT, atype=atype)
-    settle()
     return Token.objects.create(user=user).key
 
 
 @pytest.mark.timeout(180)
 @schema.parametrize()
-@settings(max_examples=25, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
+@settings(max_examples=20, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
 def test_no_generated_request_gets_a_server_error(case, token):
     response = case.call(headers={"Authorization": f"Token {token}"})
     # no 5xx; and every answer is one the schema documents, in the documented shape
