@@ -33,6 +33,22 @@ def _eager_tasks(settings):
     events.cache_clear()
 
 
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits(request):
+    # auto-reply counts live in the shared cache (Redis when REDIS_URL is set): a test must not
+    # inherit another test's count
+    if "django_db" not in request.keywords and "db" not in request.fixturenames:
+        yield
+        return
+    from django.core.cache import cache
+
+    try:
+        cache.clear()
+    except Exception:  # noqa: BLE001 - the database cache table may not exist in a non-db test
+        pass
+    yield
+
+
 class RecordingBackend:
     """Plays Twilio's Messages endpoint in memory: records every send; per-number failures."""
 
