@@ -706,6 +706,7 @@ class Simulation:
         if self.tick <= dt.timedelta(0):
             raise SimulationError("a policy's timer must tick at a positive interval")
         started, cpu = time.perf_counter(), time.process_time()
+        self._started = started
         backend = SimBackend()
         with override_settings(**_sim_settings(self.policy)), _backend(backend), clock.frozen(self.start) as vclock, _quiet():
             self.clock = vclock
@@ -749,7 +750,8 @@ class Simulation:
                     self._log_slot(payload)
                     logged += 1
                     if self.progress and logged / total_slots >= next_report:
-                        self.progress(f"{self.policy.name}: {logged}/{total_slots} slots logged")
+                        self.progress(f"{self.policy.name}: {logged}/{total_slots} slots logged, "
+                                      f"{time.perf_counter() - self._started:.0f} s")
                         next_report += 0.1
                 else:
                     self._reply(*payload)
