@@ -29,7 +29,7 @@ SCRIPT = [
     (T0 + 24 * MIN, 7, "YES"),  # wins slot B
     (T0 + 26 * MIN, 2, "yes"),  # too late for slot A: hears it was taken
 ]
-END = T0 + 45 * MIN
+END = T0 + 27 * MIN  # the last text is at 26 minutes
 
 
 def _clinic():
