@@ -225,22 +225,39 @@ def entry_reactivate(*, entry_id: int, actor: Actor) -> bool:
 
 
 def priorities_refresh(*, today: dt.date | None = None, batch: int = 2000) -> int:
-    """Daily: the time-based parts of the score move by the day. Only entries not yet refreshed
-    today are touched, so it is cheap to run twice."""
+    """Daily: the time-based parts of the score move by the day. Returns how many entries changed.
+
+    Walks the active entries in primary-key order and writes only those whose points changed, each
+    with a conditional UPDATE on the inputs it read: a staff change (urgent, boost, appointment)
+    made meanwhile is never overwritten with a stale score. Cheap to run twice."""
     today = today or _today()
-    updated = 0
+    changed = 0
+    after = 0
+    fields = ("id", "urgent", "manual_boost", "current_appointment_at", "joined_at", "priority",
+              "priority_breakdown", "priority_on")
     while True:
-        rows = list(
-            WaitlistEntry.objects.filter(active=True)
-            .exclude(priority_on=today)
-            .only("id", "urgent", "manual_boost", "current_appointment_at", "joined_at")[:batch]
-        )
+        rows = list(WaitlistEntry.objects.filter(active=True, pk__gt=after).order_by("pk").only(*fields)[:batch])
         if not rows:
-            return updated
+            return changed
+        after = rows[-1].pk
         for entry in rows:
+            before = (entry.priority, _points(entry.priority_breakdown))
             _refresh_priority_fields(entry, today)
-        WaitlistEntry.objects.bulk_update(rows, ["priority", "priority_breakdown", "priority_on"])
-        updated += len(rows)
+            if (entry.priority, _points(entry.priority_breakdown)) == before:
+                continue
+            changed += WaitlistEntry.objects.filter(
+                pk=entry.pk,
+                urgent=entry.urgent,
+                manual_boost=entry.manual_boost,
+                current_appointment_at=entry.current_appointment_at,
+                joined_at=entry.joined_at,
+            ).update(priority=entry.priority, priority_breakdown=entry.priority_breakdown, priority_on=today)
+
+
+def _points(breakdown: dict | None) -> tuple:
+    # the day counts move daily without changing any points: not worth a write
+    b = breakdown or {}
+    return tuple(b.get(k) for k in ("urgent", "manual_boost", "current_appointment", "time_on_list", "total"))
 
 
 # --- integration API ---------------------------------------------------------------------------------

@@ -1,6 +1,8 @@
 """Pause ("on the phone with someone"): no new waves, but pending offers keep running (they can be
 accepted, declined, and they expire). Resume picks up where it stopped, at once."""
 
+import datetime as dt
+
 import pytest
 
 from core.actors import Actor
@@ -79,7 +81,7 @@ def test_a_paused_slot_does_not_stay_open_past_its_cutoff(c, clock, settle):
     for o in pending(c):
         text_in(o.phone.e164, "no")
     settle()
-    clock.set(c.start_at - __import__("datetime").timedelta(minutes=61))
+    clock.set(c.start_at - dt.timedelta(minutes=61))  # one minute left before the cutoff
     services.sweep()
     c.refresh_from_db()
     assert (c.status, c.end_reason) == (Cancellation.Status.UNFILLED, Cancellation.EndReason.CUTOFF)

@@ -7,7 +7,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_no_slot_is_filled_when_nobody_says_yes_and_each_ends_by_cutoff_or_exhaustion():
-    world = sim.world_build(ample(accept=0.0, decline=0.3, patients=60, per_day=3))
+    world = sim.world_build(ample(accept=0.0, decline=0.3, patients=40, per_day=2))
     assert world.slots
 
     for result in sim.simulate_here(world=world, policies=all_policies()):
