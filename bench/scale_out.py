@@ -63,17 +63,21 @@ def run_broker(broker: str, args, failures: list[str]) -> dict:
         procs.timer("timer", env)
         patients = scenario.Patients(standin, web_ports, base_url, seed=7).start()
         watch = StrandedWatch()
-
-        def progress(n: int) -> None:
-            if broker == "redis" and args.kill and not watch.is_alive() and not watch.series \
-                    and n >= args.cancellations * 0.4:
-                procs.kill9("worker2")
-                print(f"  kill -9 worker2 (its whole cluster) after {n} cancellations", flush=True)
-                threading.Timer(5.0, lambda: procs.worker("worker2", env)).start()
-                watch.start()
-
         t0 = time.monotonic()
-        ids = scenario.create_cancellations(clinic, args.cancellations, rate=args.rate, seed=1000, on_progress=progress)
+        n = args.cancellations
+        if broker == "redis" and args.kill:
+            # kill a cluster while it holds tasks: right after a burst of slots (their waves and texts)
+            first = scenario.create_cancellations(clinic, int(n * 0.4), rate=args.rate, seed=1000)
+            burst = scenario.create_cancellations(clinic, 10, rate=1000, seed=1500)
+            time.sleep(0.5)
+            procs.kill9("worker2")
+            print(f"  kill -9 worker2 (its whole cluster) right after a burst of {len(burst)} slots", flush=True)
+            threading.Timer(5.0, lambda: procs.worker("worker2", env)).start()
+            watch.start()
+            rest = scenario.create_cancellations(clinic, n - len(first) - len(burst), rate=args.rate, seed=2000)
+            ids = first + burst + rest
+        else:
+            ids = scenario.create_cancellations(clinic, n, rate=args.rate, seed=1000)
         print(f"  {len(ids)} cancellations logged in {time.monotonic() - t0:.0f}s", flush=True)
         quiet = scenario.wait_for_quiet(standin, patients, timeout=args.timeout)
         elapsed = time.monotonic() - t0
