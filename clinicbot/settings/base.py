@@ -271,6 +271,9 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "SERVE_INCLUDE_SCHEMA": False,
+    # as in clinicbot.api_urls.SCHEMA_SETTINGS: `check --deploy` generates the schema with these global
+    # settings, and warns (drf_spectacular.W001) without the shared name
+    "ENUM_NAME_OVERRIDES": {"ProviderKindEnum": "waitlist.models.ProviderKind.values"},
 }
 
 # --- security ---------------------------------------------------------------------------------
