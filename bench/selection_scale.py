@@ -75,8 +75,10 @@ def _count_queries(fn) -> tuple[int, object]:
 def _webhook_queries(clinic, atype, counter: list[int]) -> dict[str, int]:
     """Queries of one signed inbound webhook of each kind, against offers of a fresh wave."""
     from django.conf import settings
+    from django.db.models import Count
     from django.test import Client
 
+    from messaging.models import PhoneNumber
     from offers import services
     from offers.models import Offer
 
@@ -84,21 +86,31 @@ def _webhook_queries(clinic, atype, counter: list[int]) -> dict[str, int]:
     path = "/webhooks/twilio/inbound/"
     base = settings.PUBLIC_BASE_URL
     counts = {}
-    # two waves: YES goes to the first; NO, an unknown text and HELP to the second (still pending)
-    slots = []
-    for _ in range(2):
+    # YES answers one wave; NO and an unknown text answer other pending offers; HELP comes from a
+    # number with no offer. Only numbers of one patient each: a family number costs one more query
+    # (which patient wrote?), which would make the counts depend on the sample, not the waitlist.
+    yes, others = None, []
+    for _ in range(12):
         counter[0] += 1
         c = _fresh_slot(clinic, atype, counter[0])
         services.wave_advance(cancellation_id=c.pk)
-        # numbers of one patient each: a family number costs one more query (which patient wrote?)
-        slots.append([o.phone.e164 for o in Offer.objects.filter(cancellation=c).select_related("phone").order_by("pk")
-                      if o.phone.patients.count() == 1])
-    yes, others = slots[0], slots[1] + slots[1]
+        singles = [o.phone.e164 for o in Offer.objects.filter(cancellation=c).select_related("phone").order_by("pk")
+                   if o.phone.patients.count() == 1]
+        if yes is None and singles:
+            yes = singles[0]  # its own slot: the YES fills it, the other slots stay pending
+        else:
+            others += singles
+        if yes is not None and len(others) >= 2:
+            break
+    offered = Offer.objects.values_list("phone_id", flat=True)
+    bystander = (PhoneNumber.objects.exclude(pk__in=offered)
+                 .filter(consent_at__isnull=False, opted_out=False, cannot_receive=False)
+                 .annotate(n=Count("patients")).filter(n=1).order_by("pk").values_list("e164", flat=True).first())
     cases = [
-        ("YES", yes[0], "Yes"),
+        ("YES", yes, "Yes"),
         ("NO", others[0], "no thanks"),
         ("unknown text", others[1], "what time is it again?"),
-        ("HELP", others[2], "HELP"),
+        ("HELP", bystander, "HELP"),
     ]
     for label, phone, body in cases:
         params = common.inbound_params(from_=phone, body=body)

@@ -16,8 +16,9 @@ def _report(config: sim.SimConfig) -> dict:
 
 def test_the_same_seed_gives_the_same_table():
     # a mixed world: some yes, some no, some silence, a few opt-outs, log-normal delays
-    config = ample(seed=11, days=1, per_day=3, accept=0.3, decline=0.3, opt_out=0.05, reply_distribution="lognormal",
-                   reply_median_minutes=5.0, preferences=0.5, current_appointments=0.5, shared_phones=0.1)
+    config = ample(seed=11, days=1, per_day=3, patients=200, accept=0.3, decline=0.3, opt_out=0.05,
+                   reply_distribution="lognormal", reply_median_minutes=5.0, preferences=0.5,
+                   current_appointments=0.5, shared_phones=0.1)
     first, second = _report(config), _report(config)
 
     assert sim.table_figures(first) == sim.table_figures(second)
