@@ -402,7 +402,7 @@ class UpsertViewSet(ApiView, viewsets.ModelViewSet):
         if existing is None:
             try:
                 return self._write(request, None, partial=False)
-            except (IntegrityError, exceptions.ValidationError):
+            except (IntegrityError, exceptions.ValidationError, DjangoValidationError):
                 # the same record pushed twice at once: the other push created it (our create hit
                 # the unique constraint, or validation saw it taken), so this push is an update
                 existing = self.lookup_existing(request.data)

@@ -28,12 +28,12 @@ def test_worker_stops_cleanly_when_only_its_main_process_gets_sigterm(tmp_path):
             cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=smoke.REPO, env=env,
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
-            smoke.wait_for(lambda: "running." in log_path.read_text(), timeout=30, what="the cluster to start")
+            smoke.wait_for(lambda: "running." in log_path.read_text(), timeout=120, what="the cluster to start")
             children = set(smoke.marked_processes(marker)) - {cluster.pid}
             assert children, "the cluster runs its pusher, workers and monitor as child processes"
             os.kill(cluster.pid, signal.SIGTERM)
-            returncode = cluster.wait(timeout=20)
-            smoke.wait_for(lambda: not smoke.marked_processes(marker), timeout=5, what="the cluster's children to exit")
+            returncode = cluster.wait(timeout=60)
+            smoke.wait_for(lambda: not smoke.marked_processes(marker), timeout=20, what="the cluster's children to exit")
         finally:
             left = smoke.stop_process_tree(cluster, marker, term_timeout=5)
     text = log_path.read_text()
