@@ -24,6 +24,7 @@ import logging
 import math
 import random
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -1063,6 +1064,13 @@ def _migrate() -> None:
     call_command("migrate", interactive=False, verbosity=0)
 
 
+def _worker_init() -> None:
+    # a forked worker inherits the caller's signal handlers (run_timer's SIGTERM handler only sets
+    # a flag): restore the defaults so the pool can always stop its workers
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 def _stderr_progress(line: str) -> None:
     print(line, file=sys.stderr, flush=True)
 
@@ -1114,10 +1122,12 @@ def simulate(
             # a forked child must not share the parent's open database connections
             connections.close_all()
             ctx = multiprocessing.get_context("fork")
-            with ctx.Pool(min(jobs, len(policies))) as pool:
+            with ctx.Pool(min(jobs, len(policies)), initializer=_worker_init) as pool:
                 # a worker reports to the inherited stderr (the caller's callback cannot be pickled)
                 report = _stderr_progress if progress else None
                 results = pool.map(_policy_in_file, [(*a[:5], report) for a in args])
+                pool.close()
+                pool.join()
         else:
             results = [_policy_in_file(a) for a in args]
         where = f"sqlite (scratch files in {workdir})" if keep_dir else "sqlite (temporary scratch files, deleted)"
