@@ -6,11 +6,11 @@ from __future__ import annotations
 from core.actors import Actor
 from waitlist.imports import (
     IMPORT_ACTOR,
-    MAX_FIELD,
     ImportReport,
     Progress,
     RowError,
     RowResult,
+    check_row_identity,
     find_one,
     parse_when,
     read_csv,
@@ -46,17 +46,7 @@ def import_cancellations_csv(
     seen: dict[str, int] = {}
 
     def handle(line: int, row: dict) -> RowResult:
-        external_id = row["external_id"]
-        if not external_id:
-            raise RowError("external_id is empty (rows are matched on it)")
-        if len(external_id) > 64:
-            raise RowError("external_id is longer than 64 characters")
-        if external_id in seen:
-            raise RowError(f"duplicate of line {seen[external_id]} (same external_id)")
-        seen[external_id] = line
-        for column, value in row.items():
-            if len(value) > MAX_FIELD:
-                raise RowError(f"{column}: longer than {MAX_FIELD} characters")
+        external_id = check_row_identity(line, row, seen)
         for column in ("provider", "location", "start_at"):
             if not row[column]:
                 raise RowError(f"{column} is empty")

@@ -440,6 +440,11 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
             count += 1
             audit_record(actor=SYSTEM, action="offer.expired", obj=offer, before={"status": "pending"},
                          after={"status": "expired"})
+            if not OfferMessage.objects.filter(
+                offer=offer, role="offer", message__send_state=Message.SendState.SENT
+            ).exists():
+                # the text never left (a backlog, an outage): silence is not the patient's doing
+                continue
             WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=F("consecutive_no_reply") + 1)
             if WaitlistEntry.objects.filter(
                 pk=offer.entry_id, active=True, consecutive_no_reply__gte=settings.OFFER_UNRESPONSIVE_AFTER

@@ -135,6 +135,23 @@ def normalize_header(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "_", (name or "").replace("\ufeff", "").strip().lower()).strip("_")
 
 
+
+def check_row_identity(line: int, row: dict, seen: dict[str, int]) -> str:
+    """The checks every import row passes first: an external id to match on, used once per file,
+    and no field too long. Returns the external id; raises RowError with the reason."""
+    external_id = row["external_id"]
+    if not external_id:
+        raise RowError("external_id is empty (rows are matched on it)")
+    if len(external_id) > 64:
+        raise RowError("external_id is longer than 64 characters")
+    if external_id in seen:
+        raise RowError(f"duplicate of line {seen[external_id]} (same external_id)")
+    seen[external_id] = line
+    for column, value in row.items():
+        if len(value) > MAX_FIELD:
+            raise RowError(f"{column}: longer than {MAX_FIELD} characters")
+    return external_id
+
 def read_csv(file, report: ImportReport, *, required: set[str], known: set[str]) -> list[tuple[int, dict]]:
     """Rows as (line number, {column: stripped text}). Tolerates a UTF-8 BOM, Windows or old Mac line
     endings, blank lines and stray NUL bytes; reports what it could not read."""
@@ -452,17 +469,7 @@ def import_waitlist_csv(
     seen: dict[str, int] = {}
 
     def handle(line: int, row: dict) -> RowResult:
-        external_id = row["external_id"]
-        if not external_id:
-            raise RowError("external_id is empty (rows are matched on it)")
-        if len(external_id) > 64:
-            raise RowError("external_id is longer than 64 characters")
-        if external_id in seen:
-            raise RowError(f"duplicate of line {seen[external_id]} (same external_id)")
-        seen[external_id] = line
-        for column, value in row.items():
-            if len(value) > MAX_FIELD:
-                raise RowError(f"{column}: longer than {MAX_FIELD} characters")
+        external_id = check_row_identity(line, row, seen)
         entry = WaitlistEntry.objects.filter(external_id=external_id).select_related("patient__phone").first()
         if entry is not None and not entry.active and entry.inactive_reason != WaitlistEntry.InactiveReason.DISCHARGED:
             return RowResult(line, "unchanged", external_id,
