@@ -368,7 +368,8 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": "INFO"},
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-        "django-q": {"handlers": ["console"], "level": "WARNING", "propagate": False},
+        # INFO: cluster start/stop lines operators and the shutdown test read; task names only, no PHI
+        "django-q": {"handlers": ["console"], "level": "INFO", "propagate": False},
         # replaces Django's default "django" logger, whose mail_admins handler would e-mail reports
         # whenever ADMINS is set, ADMIN_ERROR_EMAILS or not
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},
