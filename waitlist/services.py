@@ -231,16 +231,31 @@ def priorities_refresh(*, today: dt.date | None = None, batch: int = 2000) -> in
     with a conditional UPDATE on the inputs it read: a staff change (urgent, boost, appointment)
     made meanwhile is never overwritten with a stale score. Cheap to run twice."""
     today = today or _today()
+    changed, after = 0, 0
+    while after is not None:
+        n, after = priorities_refresh_chunk(today=today, after=after, rows=batch, batch=batch)
+        changed += n
+    return changed
+
+
+def priorities_refresh_chunk(
+    *, today: dt.date, after: int = 0, rows: int = 20000, batch: int = 2000
+) -> tuple[int, int | None]:
+    """One bounded piece of the daily refresh: active entries with a primary key above `after`, at
+    most `rows` of them. Returns (entries changed, where the next piece starts or None when done),
+    so a worker can walk a million entries in steps that each finish well inside its task timeout."""
     changed = 0
-    after = 0
     fields = ("id", "urgent", "manual_boost", "current_appointment_at", "joined_at", "priority",
               "priority_breakdown", "priority_on")
-    while True:
-        rows = list(WaitlistEntry.objects.filter(active=True, pk__gt=after).order_by("pk").only(*fields)[:batch])
-        if not rows:
-            return changed
-        after = rows[-1].pk
-        for entry in rows:
+    seen = 0
+    while seen < rows:
+        page = list(WaitlistEntry.objects.filter(active=True, pk__gt=after).order_by("pk")
+                    .only(*fields)[: min(batch, rows - seen)])
+        if not page:
+            return changed, None
+        after = page[-1].pk
+        seen += len(page)
+        for entry in page:
             before = (entry.priority, _points(entry.priority_breakdown))
             _refresh_priority_fields(entry, today)
             if (entry.priority, _points(entry.priority_breakdown)) == before:
@@ -252,6 +267,7 @@ def priorities_refresh(*, today: dt.date | None = None, batch: int = 2000) -> in
                 current_appointment_at=entry.current_appointment_at,
                 joined_at=entry.joined_at,
             ).update(priority=entry.priority, priority_breakdown=entry.priority_breakdown, priority_on=today)
+    return changed, after
 
 
 def _points(breakdown: dict | None) -> tuple:

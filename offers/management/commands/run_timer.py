@@ -20,7 +20,7 @@ from core.services import heartbeat_beat
 from offers import services
 from offers.selectors import timer_next_due
 from waitlist.selectors import clinic_window
-from waitlist.services import priorities_refresh
+from waitlist.tasks import REFRESH_TASK
 
 log = logging.getLogger("clinicbot.timer")
 
@@ -61,7 +61,9 @@ class Command(BaseCommand):
                 # the clinic's date, not UTC's: scores move at local midnight
                 today = now().astimezone(clinic_window().tz).date()
                 if refreshed_on != today:
-                    priorities_refresh()
+                    # in a worker, in pieces: on a large waitlist the walk takes minutes, and the
+                    # timer must keep expiring holds meanwhile
+                    self._ask_priorities_refresh(today)
                     refreshed_on = today
             except Exception:  # noqa: BLE001 - a database restart must not kill the timer
                 log.exception("timer tick failed; retrying")
@@ -88,6 +90,18 @@ class Command(BaseCommand):
             if 0 < ahead < until_tick:
                 return ahead
         return max(0.0, until_tick)
+
+    @staticmethod
+    def _ask_priorities_refresh(today) -> None:
+        if getattr(settings, "TASKS_EAGER", False):
+            from waitlist.tasks import priorities_refresh_task
+
+            priorities_refresh_task(today.isoformat())
+            return
+        from django_q.tasks import async_task
+
+        # raises when the broker is down: the tick fails, refreshed_on stays unset, the next tick asks again
+        async_task(REFRESH_TASK, today.isoformat(), 0, q_options={"group": "priorities_refresh"})
 
     def _ask_worker_heartbeat(self) -> None:
         from django_q.tasks import async_task
