@@ -1,7 +1,8 @@
 """The integration API: /api/v1/ (token-authenticated), its OpenAPI schema at /api/schema/ and the
 browsable docs at /api/docs/ (Swagger UI from drf-spectacular-sidecar, no CDN). See docs/API.md."""
 
-from django.urls import include, path
+from django.http import JsonResponse
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.permissions import AllowAny
 from rest_framework.routers import SimpleRouter
@@ -70,9 +71,21 @@ SCHEMA_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"ProviderKindEnum": "waitlist.models.ProviderKind.values"},
 }
 
+
+
+def api_not_found(request, rest=""):
+    """An integrator's client parses JSON: an unknown path or a malformed id (ids are numbers) is a
+    JSON 404 with a reason, never Django's HTML page."""
+    return JsonResponse(
+        {"detail": "Not found: no such endpoint, or the id in the path is not a number. See /api/docs/."},
+        status=404,
+    )
+
+
 v1 = [
     *router.urls,
     path("metrics/", MetricsView.as_view(), name="metrics"),
+    re_path(r"^(?P<rest>.*)$", api_not_found),
 ]
 
 urlpatterns = [
