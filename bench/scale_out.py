@@ -1,7 +1,7 @@
 """Scale-out: two web processes, two django-q2 clusters and the timer, over hundreds of cancellations.
 
 For each broker (ORM, then Redis), on a fresh scratch PostgreSQL database with a realistic
-waitlist: gunicorn x2 (deploy/gunicorn.conf.py) on two ports, `manage.py qcluster` x2,
+waitlist: gunicorn x2 (deploy/gunicorn.conf.py) on two ports, `manage.py run_worker` (django-q2's cluster) x2,
 `manage.py run_timer` x1, the Twilio stand-in, and simulated patients who answer every offer text
 through signed webhooks spread over both web processes (YES, NO, an unknown text, or silence;
 some webhooks posted twice at once), with a `delivered` status callback for every text.

@@ -1,5 +1,7 @@
 """Why the worker's systemd unit says KillMode=mixed: the django-q2 cluster shuts down in order when its
-main process alone gets SIGTERM (what systemd's `mixed` mode does), so no task is cut off mid-send."""
+main process alone gets SIGTERM (what systemd's `mixed` mode does), so no task is cut off mid-send.
+`run_worker` stops the cluster outside the signal handler (django-q2's own `qcluster` sometimes hangs
+there, django-q2 issue #346)."""
 
 import os
 import signal
@@ -25,7 +27,7 @@ def test_worker_stops_cleanly_when_only_its_main_process_gets_sigterm(tmp_path):
         assert migrate.returncode == 0, migrate.stderr[-3000:]
         log_path = tmp_path / "qcluster.log"
         with open(log_path, "wb") as log:
-            cluster = subprocess.Popen([sys.executable, "manage.py", "qcluster"], cwd=smoke.REPO, env=env,
+            cluster = subprocess.Popen([sys.executable, "manage.py", "run_worker"], cwd=smoke.REPO, env=env,
                                        stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         try:
             smoke.wait_for(lambda: "running." in log_path.read_text(), timeout=120, what="the cluster to start")
