@@ -1,13 +1,14 @@
 """Cascade latency: how fast the engine moves, measured end to end with real processes.
 
 A scratch PostgreSQL database, the Twilio stand-in (bench/twilio_standin.py) reached by the real
-`twilio` SDK (SMS_BACKEND=twilio), real django-q2 workers (`manage.py qcluster`) and the real timer
+`twilio` SDK (SMS_BACKEND=twilio), real django-q2 workers (`manage.py run_worker` (django-q2's cluster)) and the real timer
 (`manage.py run_timer`). This process plays staff and patients through the same services the admin
 and the inbound webhook call, and for each of N cancellations measures, on one monotonic clock
 (the stand-in runs in this process):
 
 1. commit of the new cancellation -> the stand-in receives the first wave's last offer text;
-2. commit of the last resolution of wave 1 (a NO reply) -> wave 2's last offer text;
+2. the last resolution of wave 1 (a NO reply, stored as the webhook stores it; a worker acts on it)
+   -> wave 2's last offer text;
 3. the hold of wave 2 ends (the script shortens it to end 0.5 s ahead) -> wave 3's last offer text.
 
 Targets at p95: 1 s, 1 s, 2 s. Prints medians and p95s and exits non-zero if a wave never came or a
@@ -107,24 +108,24 @@ class Run:
             return len(self.standin.server.requests)
 
     def reply(self, e164: str, body: str, stamp: dict | None = None) -> None:
-        """A patient's text, processed as the inbound webhook does (stamping its commit if asked)."""
-        from django.db import transaction
-
+        """A patient's text, received as the inbound webhook receives it: stored in autocommit, its
+        processing enqueued for a worker (stamped just before the store, if asked: the start of
+        Twilio's request, so the worker hop is inside the measure)."""
         from messaging import services as messaging
 
         self.sid += 1
-        with transaction.atomic():
-            if stamp is not None:
-                transaction.on_commit(lambda: stamp.setdefault("t", time.monotonic()))
-            message, _ = messaging.inbound_record(
-                params={"MessageSid": f"SM{self.sid:032x}", "From": e164, "Body": body}
-            )
-            messaging.inbound_process(message_id=message.pk)
+        if stamp is not None:
+            stamp.setdefault("t", time.monotonic())
+        messaging.inbound_receive(params={"MessageSid": f"SM{self.sid:032x}", "From": e164, "Body": body})
 
     def quiet(self) -> None:
         from messaging.models import Message
 
-        common.wait_until(lambda: not Message.objects.filter(send_state__in=["queued", "sending"]).exists(), 15, 0.05)
+        common.wait_until(
+            lambda: not Message.objects.filter(send_state__in=["queued", "sending"]).exists()
+            and not Message.objects.filter(direction="inbound", processed_at__isnull=True).exists(),
+            15, 0.05,
+        )
 
     def one(self, i: int) -> dict[str, float | None]:
         from django.db import transaction

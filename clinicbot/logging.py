@@ -42,6 +42,16 @@ def _mask_text(text: str) -> str:
     return _PHONE.sub(_mask_match, text)
 
 
+class DropTaskEnqueuedLines(logging.Filter):
+    """django-q2 logs "Enqueued [queue] id" at INFO for every task it enqueues: one line per inbound
+    webhook in the web processes (hundreds a second under load), naming only the broker's id. The
+    line costs formatting, masking and a write on the request path and tells operators nothing; the
+    cluster's own lines (start, stop, "Processed ...") stay."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (record.levelno == logging.INFO and str(record.msg).startswith("Enqueued ["))
+
+
 class MaskPhoneFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         try:

@@ -90,6 +90,40 @@ def audit_record(
     return event
 
 
+def audit_record_many(*, actor: Actor, action: str, objs: list[models.Model], before: dict | None = None,
+                      after: dict | None = None, note: str = "") -> int:
+    """The same change to many rows (a wave's holds expiring, a slot's pending offers superseded): one
+    audit row per object, as `audit_record` writes them, in one INSERT in the caller's transaction."""
+    if not objs:
+        return 0
+    if before is not None and after is not None:
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in changed}
+        after = {k: after.get(k) for k in changed}
+    at = now()
+    events = AuditEvent.objects.bulk_create([
+        AuditEvent(
+            at=at, kind=AuditEvent.Kind.CHANGE, actor_kind=actor.kind, actor_label=actor.label[:150],
+            actor_user_id=actor.user_id, action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
+            before=_jsonable(before) if before is not None else None,
+            after=_jsonable(after) if after is not None else None, note=note[:300],
+        )
+        for obj in objs
+    ])
+    rows = [(e.pk, e.object_type, e.object_id) for e in events]
+
+    def _log():
+        for pk, object_type, object_id in rows:
+            audit_log.info("audit %s %s#%s by %s", action, object_type, object_id, actor.label[:150],
+                           extra={"audit_id": pk, "audit_kind": AuditEvent.Kind.CHANGE, "action": action,
+                                  "object_type": object_type, "object_id": object_id, "actor_kind": actor.kind,
+                                  "actor": actor.label[:150]})
+
+    # logged once the rows are committed, as audit_record does
+    transaction.on_commit(_log)
+    return len(events)
+
+
 def audit_access(
     *,
     actor: Actor,

@@ -125,6 +125,10 @@ class Message(models.Model):
     send_state = models.CharField(max_length=8, choices=SendState.choices, blank=True, db_index=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     next_attempt_at = models.DateTimeField(null=True, blank=True)
+    # when a send task was last enqueued, and when the sweeper last re-enqueued one as possibly lost:
+    # a task merely waiting in a long queue is not copied again and again (docs/PERFORMANCE.md, section 5)
+    enqueued_at = models.DateTimeField(null=True, blank=True)
+    requeued_at = models.DateTimeField(null=True, blank=True)
     valid_until = models.DateTimeField(null=True, blank=True, help_text="Not sent after this (an offer's hold)")
     respects_window = models.BooleanField(default=False)
     # the provider's side

@@ -50,6 +50,10 @@ DISCLOSURE_VERSION = "2026-11"
 # one is never dropped by the auto-reply limit; repeats within LOOP_GUARD are (an auto-responder loop).
 ESSENTIAL_REPLIES = frozenset({"confirmed", "opt_out_confirm"})
 LOOP_GUARD = dt.timedelta(hours=1)
+# A send task can sit in a long queue for minutes under load. The sweeper re-enqueues a text it
+# suspects lost (a crashed Redis-broker cluster) once after 30 s, then at most this often, so a
+# backlog is not multiplied by its own copies (docs/PERFORMANCE.md, section 5).
+REQUEUE_EVERY = dt.timedelta(minutes=5)
 
 
 # --- numbers and consent -------------------------------------------------------------------------
@@ -189,6 +193,7 @@ def message_enqueue(
         return None
     rendered = render_sms(template, language, context or {})
     at = now()
+    wait_until = not_before if not_before and not_before > at else None
     message = Message.objects.create(
         direction=Message.Direction.OUTBOUND,
         phone=phone,
@@ -204,12 +209,59 @@ def message_enqueue(
         send_state=Message.SendState.QUEUED,
         valid_until=valid_until,
         respects_window=respects_window,
-        next_attempt_at=not_before if not_before and not_before > at else None,
+        next_attempt_at=wait_until,
+        enqueued_at=at if wait_until is None else None,
         created_at=at,
     )
-    if message.next_attempt_at is None:
+    if wait_until is None:
         enqueue_after_commit(SEND_TASK, message.pk)
     return message
+
+
+@dataclasses.dataclass(frozen=True)
+class Outgoing:
+    """One text of a batch (`messages_enqueue`)."""
+
+    phone: PhoneNumber
+    context: dict
+    language: str = "en"
+    patient: object = None
+    valid_until: dt.datetime | None = None
+
+
+def messages_enqueue(*, template: str, items: list[Outgoing], respects_window: bool = False) -> list[Message | None]:
+    """`message_enqueue` for many texts of one template that are not auto-replies (a wave's offers, a
+    slot's "taken" notices): one read of the numbers' flags and one INSERT, each sent after commit.
+    Returns, per item, its message or None when the number must not be texted."""
+    if not items:
+        return []
+    # the callers' objects may predate an opt-out in another transaction: ask the database
+    flags = dict(
+        (pk, (opted_out, cannot_receive))
+        for pk, opted_out, cannot_receive in PhoneNumber.objects.filter(
+            pk__in={item.phone.pk for item in items}
+        ).values_list("pk", "opted_out", "cannot_receive")
+    )
+    at = now()
+    rows: list[Message | None] = []
+    for item in items:
+        opted_out, cannot_receive = flags.get(item.phone.pk, (item.phone.opted_out, item.phone.cannot_receive))
+        if cannot_receive or (opted_out and template != "opt_out_confirm"):
+            rows.append(None)
+            continue
+        rendered = render_sms(template, item.language, item.context)
+        rows.append(Message(
+            direction=Message.Direction.OUTBOUND, phone=item.phone, patient=item.patient, body=rendered.body,
+            kind=template, template=rendered.template, template_version=rendered.version,
+            language=rendered.language, encoding=rendered.encoding, segments=rendered.segments,
+            is_auto_reply=False, send_state=Message.SendState.QUEUED, valid_until=item.valid_until,
+            respects_window=respects_window, next_attempt_at=None, enqueued_at=at, created_at=at,
+        ))
+    Message.objects.bulk_create([m for m in rows if m is not None])
+    for message in rows:
+        if message is not None:
+            enqueue_after_commit(SEND_TASK, message.pk)
+    return rows
 
 
 def _first_essential_reply(phone: PhoneNumber, template: str) -> bool:
@@ -316,8 +368,12 @@ def _send_succeeded(message: Message, result: backends.SendResult, *, plays_prov
             if result.status:
                 _status_forward(message.pk, result.status)
             # a status callback can beat the API's answer to us: apply what arrived before the sid was known
-            message.refresh_from_db()
-            early = StatusEvent.objects.filter(provider_sid=result.sid, message__isnull=True).order_by("received_at", "pk")
+            early = list(
+                StatusEvent.objects.filter(provider_sid=result.sid, message__isnull=True).order_by("received_at", "pk")
+            )
+            if early:
+                # only then is the row's fresh state needed (a reload per send was a tenth of its cost)
+                message.refresh_from_db()
             for event in early:
                 StatusEvent.objects.filter(pk=event.pk).update(message=message)
                 _apply_status(message, event.status, event.error_code)
@@ -411,23 +467,32 @@ def messages_due(*, at: dt.datetime, limit: int = 200) -> list[int]:
 def message_release_due(*, message_id: int, at: dt.datetime) -> None:
     """A queued message whose time came: clear its wait and send it after commit."""
     n = Message.objects.filter(pk=message_id, send_state=Message.SendState.QUEUED, next_attempt_at__lte=at).update(
-        next_attempt_at=None
+        next_attempt_at=None, enqueued_at=at, requeued_at=None
     )
     if n == 1:
         enqueue_after_commit(SEND_TASK, message_id)
 
 
-def messages_requeue_lost(*, older_than: dt.datetime, limit: int = 200) -> int:
+def messages_requeue_lost(*, older_than: dt.datetime, at: dt.datetime | None = None, limit: int = 200) -> int:
     """Queued messages with no wait whose task may have been lost (a crashed broker): send again.
-    The claim makes a duplicate task harmless."""
-    ids = list(
-        Message.objects.filter(
-            send_state=Message.SendState.QUEUED, next_attempt_at__isnull=True, created_at__lt=older_than
-        ).values_list("pk", flat=True)[:limit]
+
+    A text whose task was enqueued before `older_than` is re-enqueued once, then at most every
+    REQUEUE_EVERY: under load its first task may only be waiting its turn, and a copy every sweep
+    would multiply the queue it waits in. The claim makes a duplicate task harmless."""
+    at = at or now()
+    lost = (
+        Message.objects.filter(send_state=Message.SendState.QUEUED, next_attempt_at__isnull=True)
+        # rows queued before these columns existed count from their creation
+        .filter(Q(enqueued_at__lt=older_than) | Q(enqueued_at__isnull=True, created_at__lt=older_than))
+        .filter(Q(requeued_at__isnull=True) | Q(requeued_at__lte=at - REQUEUE_EVERY))
     )
-    for pk in ids:
-        enqueue_after_commit(SEND_TASK, pk)
-    return len(ids)
+    requeued = 0
+    for pk in list(lost.values_list("pk", flat=True)[:limit]):
+        # conditional, so two sweeps running at once enqueue one copy
+        if lost.filter(pk=pk).update(enqueued_at=at, requeued_at=at) == 1:
+            enqueue_after_commit(SEND_TASK, pk)
+            requeued += 1
+    return requeued
 
 
 # --- status callbacks ---------------------------------------------------------------------------
@@ -492,41 +557,93 @@ def _clean_params(params: dict[str, str]) -> dict[str, str]:
     return {str(k).replace("\x00", "\ufffd"): str(v).replace("\x00", "\ufffd") for k, v in params.items()}
 
 
+def inbound_receive(*, params: dict[str, str]) -> str:
+    """What the inbound webhook does with a signed text: store it once, then hand its processing
+    to a worker after commit, so Twilio's request costs two queries and an enqueue (docs/SMS.md).
+
+    An opt-out is the exception: it is acted on here, before Twilio hears 200, because a free-text
+    revocation ("stop texting me") is not blocked by Twilio and an outreach text must not slip out
+    in the gap before a worker gets to it. Opt-outs are rare, so the cost is too. If processing
+    fails (or the enqueue is lost) the stored text is processed by the sweeper."""
+    message, created = inbound_record(params=params)
+    if not created and message.processed_at is not None:
+        return "duplicate"
+    raw = message.raw_params or {}
+    if parse_reply(message.body, raw.get("OptOutType")).intent == Intent.OPT_OUT:
+        try:
+            return inbound_process(message_id=message.pk)
+        except Exception:  # noqa: BLE001 - stored already: the worker (below) or the sweeper retries it
+            log.exception("processing opt-out message %s failed; handing it to a worker", message.pk)
+    enqueue_after_commit(PROCESS_TASK, message.pk)
+    return "enqueued"
+
+
+def _inbound_insert(fields: dict) -> Message | None:
+    """INSERT an inbound text, or None when its MessageSid is already stored (a replay, or the same
+    text in a concurrent request). In autocommit (the webhook) that is one statement; inside a
+    transaction (tests, the simulator) a savepoint keeps the duplicate from aborting the caller's."""
+    try:
+        if transaction.get_connection().in_atomic_block:
+            with transaction.atomic():
+                return Message.objects.create(**fields)
+        return Message.objects.create(**fields)
+    except IntegrityError:
+        return None
+
+
 def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
-    """Store a signed inbound text once per MessageSid. Returns (message, created)."""
+    """Store a signed inbound text once per MessageSid. Returns (message, created).
+
+    The insert comes first and the unique constraint on the sid finds replays (rare), so a new text
+    costs the number's lookup and one INSERT. Which patient wrote it is worked out when processing."""
     params = _clean_params(params)
     sid = params["MessageSid"][:40]
-    existing = Message.objects.filter(provider_sid=sid).first()
-    if existing is not None:
-        return existing, False
     try:
         phone = phone_get_or_create(raw=params["From"])
     except ValidationError:  # a short code or an alphanumeric sender: keep it, unnormalised
         phone, _ = PhoneNumber.objects.get_or_create(e164=params["From"][:16] or "unknown")
-    patients = list(phone.patients.all()[:2])
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                direction=Message.Direction.INBOUND,
-                phone=phone,
-                patient=patients[0] if len(patients) == 1 else None,
-                body=params.get("Body", "")[:1600],
-                provider_sid=sid,
-                status="received",
-                status_rank=STATUS_RANK["received"],
-                send_state="",
-                raw_params=params,
-                created_at=now(),
-            )
-    except IntegrityError:
-        # the same MessageSid in a concurrent request: the other one stored it
+    message = _inbound_insert(
+        dict(
+            direction=Message.Direction.INBOUND,
+            phone=phone,
+            body=params.get("Body", "")[:1600],
+            provider_sid=sid,
+            status="received",
+            status_rank=STATUS_RANK["received"],
+            send_state="",
+            raw_params=params,
+            created_at=now(),
+        )
+    )
+    if message is None:
         return Message.objects.get(provider_sid=sid), False
     return message, True
 
 
 def inbound_process(*, message_id: int) -> str:
-    """Understand one inbound text and act on it, once. Runs right after the webhook stores the
-    text; if it fails, the text stays unprocessed and the sweeper tries again."""
+    """Understand one inbound text and act on it, once. A worker runs it right after the webhook
+    stores the text (an opt-out runs in the webhook itself); if it fails or its task is lost, the
+    text stays unprocessed and the sweeper tries again.
+
+    Texts from one number are acted on in the order they were stored, though their tasks may run
+    at once on two workers (a YES then a NO, a YES then STOP): earlier unprocessed texts of the
+    number go first. If another worker is processing one of them, its claim waits for that
+    worker's commit and then finds it done."""
+    earlier = Message.objects.filter(
+        direction=Message.Direction.INBOUND,
+        processed_at__isnull=True,
+        pk__lt=message_id,
+        phone_id=Message.objects.filter(pk=message_id).values("phone_id")[:1],
+    ).order_by("pk")
+    for pk in list(earlier.values_list("pk", flat=True)[:20]):
+        try:
+            _inbound_process_one(message_id=pk)
+        except Exception:  # noqa: BLE001 - a text that cannot be processed must not hold up the next
+            log.exception("processing earlier inbound message %s failed; the sweeper will retry", pk)
+    return _inbound_process_one(message_id=message_id)
+
+
+def _inbound_process_one(*, message_id: int) -> str:
     with transaction.atomic():
         at = now()
         n = Message.objects.filter(
@@ -540,6 +657,11 @@ def inbound_process(*, message_id: int) -> str:
         intent = parsed.intent
         phone = message.phone
         actor = Actor.patient(phone.e164)
+        patients = list(phone.patients.values_list("pk", "language")[:5])
+        if len(patients) == 1 and message.patient_id is None:
+            # the text belongs to a patient when the number has exactly one (family numbers have more)
+            Message.objects.filter(pk=message.pk, patient__isnull=True).update(patient=patients[0][0])
+            message.patient_id = patients[0][0]
         if intent == Intent.ACCEPT and phone.opted_out:
             # YES never re-subscribes an opted-out number and books nothing (we may not text it the
             # outcome); staff see it and can re-subscribe a patient whose consent they record
@@ -549,7 +671,8 @@ def inbound_process(*, message_id: int) -> str:
             return "ignored-opted-out"
         Message.objects.filter(pk=message.pk).update(intent=intent.value)
         message.intent = intent.value
-        language = _language_for(phone)
+        languages = {lang for _pk, lang in patients}
+        language = languages.pop() if len(languages) == 1 else "en"
 
         if intent == Intent.OPT_OUT:
             if parsed.wrong_number:
@@ -584,11 +707,6 @@ def inbound_process(*, message_id: int) -> str:
             Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
         _generic_reply(phone=phone, language=language, at=at)
         return "generic"
-
-
-def _language_for(phone: PhoneNumber) -> str:
-    languages = set(phone.patients.values_list("language", flat=True)[:5])
-    return languages.pop() if len(languages) == 1 else "en"
 
 
 def _generic_reply(*, phone: PhoneNumber, language: str, at: dt.datetime) -> None:

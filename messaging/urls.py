@@ -4,6 +4,6 @@ from . import webhooks
 
 app_name = "messaging"
 urlpatterns = [
-    path("inbound/", webhooks.InboundWebhook.as_view(), name="inbound"),
-    path("status/", webhooks.StatusWebhook.as_view(), name="status"),
+    path("inbound/", webhooks.inbound_webhook, name="inbound"),
+    path("status/", webhooks.status_webhook, name="status"),
 ]

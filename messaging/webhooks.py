@@ -1,16 +1,16 @@
 """Twilio's webhooks. The signature check comes first; a signed request is always stored and
-answered with empty TwiML (never a 500), and a repeated MessageSid changes nothing."""
+answered with empty TwiML (never a 500), and a repeated MessageSid changes nothing. An inbound text
+is acted on by a worker after the answer (docs/SMS.md)."""
 
 from __future__ import annotations
 
+import functools
 import logging
 
 from django.conf import settings
 from django.http import HttpResponse
-from drf_spectacular.utils import extend_schema
-from rest_framework.parsers import FormParser
-from rest_framework.permissions import AllowAny
-from rest_framework.views import APIView
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_POST
 from twilio.request_validator import RequestValidator
 
 from . import services
@@ -41,53 +41,49 @@ def twiml(status: int = 200) -> HttpResponse:
     return HttpResponse(EMPTY_TWIML, content_type="text/xml", status=status)
 
 
-class _TwilioWebhook(APIView):
-    authentication_classes: list = []
-    permission_classes = [AllowAny]
-    parser_classes = [FormParser]
-    required: tuple[str, ...] = ()
+def _signed_webhook(required: tuple[str, ...]):
+    """Wrap a handler of a signed Twilio webhook: POST only, no CSRF (Twilio has no token; the
+    signature is the check), signature first, then the required parameters.
 
-    @extend_schema(exclude=True)  # Twilio's callbacks, not part of the integration API
-    def post(self, request, *args, **kwargs):
-        django_request = request._request
-        if not signature_valid(django_request):
-            security_log.warning(
-                "rejected unsigned or badly signed webhook on %s from %s",
-                django_request.path,
-                django_request.META.get("REMOTE_ADDR", "?"),
-            )
-            return HttpResponse("Forbidden", status=403, content_type="text/plain")
-        params = {key: django_request.POST.get(key, "") for key in django_request.POST}
-        missing = [name for name in self.required if not params.get(name)]
-        if missing:
-            return HttpResponse(f"Missing parameter: {', '.join(missing)}", status=400, content_type="text/plain")
-        return self.handle_signed(params)
+    Plain Django views rather than DRF: DRF's request wrapping, content negotiation and parsers cost
+    CPU on every webhook and bring nothing to a form-encoded POST (docs/PERFORMANCE.md, section 1)."""
 
-    def handle_signed(self, params: dict[str, str]) -> HttpResponse:
-        raise NotImplementedError
+    def decorate(handler):
+        @csrf_exempt
+        @require_POST
+        @functools.wraps(handler)
+        def view(request):
+            if not signature_valid(request):
+                security_log.warning(
+                    "rejected unsigned or badly signed webhook on %s from %s",
+                    request.path,
+                    request.META.get("REMOTE_ADDR", "?"),
+                )
+                return HttpResponse("Forbidden", status=403, content_type="text/plain")
+            params = {key: request.POST.get(key, "") for key in request.POST}
+            missing = [name for name in required if not params.get(name)]
+            if missing:
+                return HttpResponse(f"Missing parameter: {', '.join(missing)}", status=400, content_type="text/plain")
+            return handler(params)
 
+        return view
 
-class InboundWebhook(_TwilioWebhook):
-    required = ("MessageSid", "From")
-
-    def handle_signed(self, params):
-        message, created = services.inbound_record(params=params)
-        if created or message.processed_at is None:
-            try:
-                services.inbound_process(message_id=message.pk)
-            except Exception:  # noqa: BLE001 - stored already; the sweeper retries it
-                log.exception("processing inbound message %s failed; the sweeper will retry", message.pk)
-        return twiml()
+    return decorate
 
 
-class StatusWebhook(_TwilioWebhook):
-    required = ("MessageSid", "MessageStatus")
+@_signed_webhook(required=("MessageSid", "From"))
+def inbound_webhook(params: dict[str, str]) -> HttpResponse:
+    # store and answer: the text is acted on by a worker after commit (an opt-out here and now)
+    services.inbound_receive(params=params)
+    return twiml()
 
-    def handle_signed(self, params):
-        services.status_apply(
-            sid=params["MessageSid"][:40],
-            status=params["MessageStatus"],
-            error_code=params.get("ErrorCode", ""),
-            params=params,
-        )
-        return twiml()
+
+@_signed_webhook(required=("MessageSid", "MessageStatus"))
+def status_webhook(params: dict[str, str]) -> HttpResponse:
+    services.status_apply(
+        sid=params["MessageSid"][:40],
+        status=params["MessageStatus"],
+        error_code=params.get("ErrorCode", ""),
+        params=params,
+    )
+    return twiml()

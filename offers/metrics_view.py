@@ -182,6 +182,48 @@ def _default_period() -> tuple[dt.date, dt.date]:
     return today - dt.timedelta(days=29), today
 
 
+SIMULATION_COLUMNS = [
+    ("fill_rate", "Fill rate", "pct"),
+    ("filled_within_2h_rate", "Filled within 2 h", "pct"),
+    ("median_minutes_to_fill", "Median time to fill", "min"),
+    ("p90_minutes_to_fill", "p90 time to fill", "min"),
+    ("offers_per_fill", "Offers per fill", "num"),
+    ("texts_per_fill", "Texts per fill", "num"),
+    ("max_texts_one_number_7_days", "Most texts to one number in 7 days", "int"),
+    ("opt_outs", "Opt-outs", "int"),
+    ("lost_to_cutoff", "Lost to the cutoff", "int"),
+    ("exhausted", "Nobody left", "int"),
+]
+
+
+def simulation_latest() -> dict | None:
+    """The last `simulate_fill` run (its latest.json, docs/SIMULATION.md) as a small table, or None
+    when there is none or it cannot be read: the page must never fail on a stale or broken file."""
+    import json
+
+    from .simulation import LATEST_DIR
+
+    try:
+        report = json.loads((LATEST_DIR / "latest.json").read_text())
+        world = report.get("world") or {}
+        rows = [
+            {"label": p.get("label") or p.get("name"),
+             "cells": [fmt((p.get("metrics") or {}).get(key), kind) for key, _label, kind in SIMULATION_COLUMNS]}
+            for p in report.get("policies") or []
+        ]
+    except (OSError, ValueError, TypeError, AttributeError):
+        return None
+    return {
+        "generated_at": report.get("generated_at"),
+        "command": report.get("command", ""),
+        "world": ", ".join(f"{fmt(world[k], 'int')} {k.replace('_', ' ')}"
+                           for k in ("cancellations", "patients", "phone_numbers", "providers", "locations")
+                           if isinstance(world.get(k), int)),
+        "columns": [label for _key, label, _kind in SIMULATION_COLUMNS],
+        "rows": rows,
+    }
+
+
 def metrics(request):
     if not request.user.has_perm("offers.view_metrics"):
         raise PermissionDenied
@@ -200,6 +242,7 @@ def metrics(request):
         "title": "Fill metrics",
         "form": form,
         "data": data,
+        "simulation": simulation_latest(),
     }
     if data is not None:
         daily = data.get("daily") or []

@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+from collections import Counter
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -21,7 +22,7 @@ from django.db.models import F, Max
 from clinicbot.clock import now
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
-from core.services import audit_record
+from core.services import audit_record, audit_record_many
 from messaging import services as messaging
 from messaging.models import Message
 from waitlist import services as waitlist
@@ -49,6 +50,16 @@ def _lock_slot(cancellation_id: int) -> None:
     list(Cancellation.objects.select_for_update().filter(pk=cancellation_id).values_list("pk", flat=True))
 
 
+def _locked_slot(cancellation_id: int) -> Cancellation:
+    """`_lock_slot` and `_slot` in one query: the lock is on the slot row only (not its location,
+    provider or type), and the row read is the one locked."""
+    return (
+        Cancellation.objects.select_for_update(of=("self",))
+        .select_related("location", "provider", "appointment_type")
+        .get(pk=cancellation_id)
+    )
+
+
 def _slot(cancellation_id: int) -> Cancellation:
     return Cancellation.objects.select_related("location", "provider", "appointment_type").get(pk=cancellation_id)
 
@@ -72,10 +83,34 @@ def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
     return message
 
 
+def _texts(offers: list[Offer], template: str, *, reply_by: dt.datetime | None = None) -> list[Message | None]:
+    """`_text` for many offers of one slot (a wave, the "taken" notices when it fills): one batch of
+    messages and one INSERT of their links. Not for auto-replies. Returns, per offer, its text or
+    None when the number cannot be texted."""
+    if not offers:
+        return []
+    contexts: dict[str, dict] = {}
+    items = []
+    for offer in offers:
+        language = offer.patient.language
+        if language not in contexts:
+            # the slot's text differs only by language: render its context once per language
+            contexts[language] = slot_context(offer.cancellation, language, reply_by=reply_by)
+        items.append(messaging.Outgoing(phone=offer.phone, context=contexts[language], language=language,
+                                        patient=offer.patient, valid_until=reply_by))
+    messages = messaging.messages_enqueue(template=template, items=items, respects_window=template == "offer")
+    OfferMessage.objects.bulk_create([
+        OfferMessage(offer=offer, message=message, role=template)
+        for offer, message in zip(offers, messages, strict=True) if message is not None
+    ])
+    return messages
+
+
 def _link_inbound(offer: Offer, message: Message | None) -> None:
     if message is None:
         return
-    OfferMessage.objects.get_or_create(message=message, defaults={"offer": offer, "role": "reply"})
+    # one statement, no savepoint: a reply already linked (a sweeper's retry) keeps its link
+    OfferMessage.objects.bulk_create([OfferMessage(offer=offer, message=message, role="reply")], ignore_conflicts=True)
     if message.patient_id is None:
         Message.objects.filter(pk=message.pk, patient__isnull=True).update(patient=offer.patient_id)
 
@@ -200,8 +235,7 @@ def wave_advance(
     caller can move the slot from wave n to n+1 (conditional UPDATE)."""
     at = now()
     with transaction.atomic():
-        _lock_slot(cancellation_id)
-        c = _slot(cancellation_id)
+        c = _locked_slot(cancellation_id)
         if c.status not in ACTIVE:
             return "ended"
         if expected_wave is not None and c.current_wave != expected_wave:
@@ -253,37 +287,55 @@ def wave_advance(
             return "lost-race"
         wave = c.current_wave + 1
         c.status, c.current_wave = Cancellation.Status.OFFERING, wave
-        made = 0
         # insert in phone order: two waves of different slots that race for the same numbers then
         # wait on each other's unique-index entries in one order and cannot deadlock
-        for entry in sorted(entries, key=lambda e: e.patient.phone_id):
-            try:
-                with transaction.atomic():
-                    offer = Offer.objects.create(
-                        cancellation=c,
-                        entry=entry,
-                        patient=entry.patient,
-                        phone=entry.patient.phone,
-                        wave=wave,
-                        score=entry.priority,
-                        score_breakdown={**entry.priority_breakdown, "offers_last_7_days": entry.offers_week},
-                        sent_at=at,
-                        expires_at=plan.expires_at,
-                    )
-            except IntegrityError:
-                # the number was just offered another slot by a concurrent wave: skip it
-                continue
-            offer.cancellation = c
-            if _text(offer, "offer", "offer", reply_by=plan.expires_at) is None:
-                # the number cannot be texted after all: resolve the offer now instead of holding it
-                Offer.objects.filter(pk=offer.pk).update(status=Offer.Status.UNDELIVERABLE, ended_at=at)
-                continue
-            made += 1
+        offers = _offers_insert(cancellation=c, entries=sorted(entries, key=lambda e: e.patient.phone_id),
+                                wave=wave, at=at, expires_at=plan.expires_at)
+        texts = _texts(offers, "offer", reply_by=plan.expires_at)
+        # a number that cannot be texted after all: resolve its offer now instead of holding it
+        untextable = [offer.pk for offer, message in zip(offers, texts, strict=True) if message is None]
+        if untextable:
+            Offer.objects.filter(pk__in=untextable).update(status=Offer.Status.UNDELIVERABLE, ended_at=at)
+        made = len(offers) - len(untextable)
         audit_record(actor=actor, action="cancellation.wave", obj=c, after={"wave": wave, "offers": made,
                      "hold_seconds": int(plan.hold.total_seconds())})
         if made == 0:
             Cancellation.objects.filter(pk=c.pk).update(next_wave_at=at)
         return f"wave {wave}: {made} offers"
+
+
+def _offers_insert(
+    *, cancellation: Cancellation, entries: list[WaitlistEntry], wave: int, at: dt.datetime, expires_at: dt.datetime
+) -> list[Offer]:
+    """Insert a wave's offers (entries in phone order), skipping numbers a concurrent wave of another
+    slot has just offered. One INSERT for the wave; only when it hits a unique constraint (that race)
+    does it fall back to one savepoint per offer, so a single taken number costs only itself."""
+
+    def build(entry: WaitlistEntry) -> Offer:
+        offer = Offer(
+            cancellation=cancellation, entry=entry, patient=entry.patient, phone=entry.patient.phone, wave=wave,
+            score=entry.priority,
+            score_breakdown={**entry.priority_breakdown, "offers_last_7_days": entry.offers_week},
+            sent_at=at, expires_at=expires_at,
+        )
+        return offer
+
+    try:
+        with transaction.atomic():
+            return Offer.objects.bulk_create([build(entry) for entry in entries])
+    except IntegrityError:
+        pass
+    offers = []
+    for entry in entries:
+        offer = build(entry)
+        try:
+            with transaction.atomic():
+                offer.save(force_insert=True)
+        except IntegrityError:
+            # the number was just offered another slot by a concurrent wave: skip it
+            continue
+        offers.append(offer)
+    return offers
 
 
 # --- replies ------------------------------------------------------------------------------------------
@@ -329,20 +381,31 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
 
 
 def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Actor, notify: bool = True) -> int:
-    """End every pending offer of a slot that has ended, telling each patient the truth."""
-    ended = 0
-    for offer in Offer.objects.filter(cancellation=c, status=Offer.Status.PENDING).select_related("patient", "phone"):
-        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(status=new_status, ended_at=at)
-        if n != 1:
-            continue
-        ended += 1
+    """End every pending offer of a slot that has ended, telling each patient the truth: one UPDATE,
+    one audit INSERT and one batch of texts for all of them."""
+    # lock order: the slot (held by every caller), then its offers; the rows read stay pending
+    offers = list(
+        Offer.objects.select_for_update(of=("self",))
+        .filter(cancellation=c, status=Offer.Status.PENDING)
+        .select_related("patient", "phone")
+        .order_by("pk")
+    )
+    if not offers:
+        return 0
+    ids = [offer.pk for offer in offers]
+    n = Offer.objects.filter(pk__in=ids, status=Offer.Status.PENDING).update(status=new_status, ended_at=at)
+    if n != len(ids):
+        # defensive (the rows are locked): only the offers this UPDATE ended
+        ended = set(Offer.objects.filter(pk__in=ids, status=new_status, ended_at=at).values_list("pk", flat=True))
+        offers = [offer for offer in offers if offer.pk in ended]
+    for offer in offers:
         offer.cancellation = c
-        audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
-                     after={"status": new_status})
-        if notify:
-            # superseded: someone else (or a phone call) took it; withdrawn: staff took it back
-            _text(offer, "taken" if new_status == Offer.Status.SUPERSEDED else "no_longer_available", "notice")
-    return ended
+    audit_record_many(actor=actor, action=f"offer.{new_status}", objs=offers, before={"status": "pending"},
+                      after={"status": new_status})
+    if notify:
+        # superseded: someone else (or a phone call) took it; withdrawn: staff took it back
+        _texts(offers, "taken" if new_status == Offer.Status.SUPERSEDED else "no_longer_available")
+    return len(offers)
 
 
 def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datetime) -> str:
@@ -372,12 +435,11 @@ def offer_decline(*, offer_id: int, message: Message | None = None) -> str:
     offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
     actor = Actor.patient(offer.phone.e164)
     with transaction.atomic():
-        _lock_slot(offer.cancellation_id)
+        offer.cancellation = _locked_slot(offer.cancellation_id)
         at = now()
         n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
             status=Offer.Status.DECLINED, responded_at=at, ended_at=at
         )
-        offer.cancellation = _slot(offer.cancellation_id)
         _link_inbound(offer, message)
         if n != 1:
             return "not-pending"
@@ -426,36 +488,52 @@ def offers_expire_due(*, at: dt.datetime | None = None) -> int:
 
 
 def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
+    """Expire a slot's ended holds together: one UPDATE, one audit INSERT, one look at which texts
+    went out, one UPDATE of the silent entries' counts."""
     with transaction.atomic():
         _lock_slot(cancellation_id)
         at = now()
-        count = 0
-        due = Offer.objects.filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING, expires_at__lte=limit)
-        for offer in due.order_by("pk"):
-            n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING, expires_at__lte=limit).update(
-                status=Offer.Status.EXPIRED, ended_at=at
+        # lock order: the slot, then its offers; the rows read stay pending until the UPDATE below
+        offers = list(
+            Offer.objects.select_for_update()
+            .filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING, expires_at__lte=limit)
+            .order_by("pk")
+            .only("pk", "entry_id", "cancellation_id")
+        )
+        if not offers:
+            return 0
+        ids = [offer.pk for offer in offers]
+        n = Offer.objects.filter(pk__in=ids, status=Offer.Status.PENDING, expires_at__lte=limit).update(
+            status=Offer.Status.EXPIRED, ended_at=at
+        )
+        if n != len(ids):
+            # defensive (the rows are locked): count only the offers this UPDATE expired
+            offers = list(Offer.objects.filter(pk__in=ids, status=Offer.Status.EXPIRED, ended_at=at)
+                          .only("pk", "entry_id", "cancellation_id"))
+        audit_record_many(actor=SYSTEM, action="offer.expired", objs=offers, before={"status": "pending"},
+                          after={"status": "expired"})
+        # the text never left (a backlog, an outage): silence is not the patient's doing
+        texted = set(
+            OfferMessage.objects.filter(
+                offer_id__in=[offer.pk for offer in offers], role="offer", message__send_state=Message.SendState.SENT
+            ).values_list("offer_id", flat=True)
+        )
+        silent = Counter(offer.entry_id for offer in offers if offer.pk in texted)
+        for times in set(silent.values()):
+            WaitlistEntry.objects.filter(pk__in=[e for e, k in silent.items() if k == times]).update(
+                consecutive_no_reply=F("consecutive_no_reply") + times
             )
-            if n != 1:
-                continue
-            count += 1
-            audit_record(actor=SYSTEM, action="offer.expired", obj=offer, before={"status": "pending"},
-                         after={"status": "expired"})
-            if not OfferMessage.objects.filter(
-                offer=offer, role="offer", message__send_state=Message.SendState.SENT
-            ).exists():
-                # the text never left (a backlog, an outage): silence is not the patient's doing
-                continue
-            WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=F("consecutive_no_reply") + 1)
-            if WaitlistEntry.objects.filter(
-                pk=offer.entry_id, active=True, consecutive_no_reply__gte=settings.OFFER_UNRESPONSIVE_AFTER
-            ).exists():
+        if silent:
+            for entry_id in WaitlistEntry.objects.filter(
+                pk__in=list(silent), active=True, consecutive_no_reply__gte=settings.OFFER_UNRESPONSIVE_AFTER
+            ).order_by("pk").values_list("pk", flat=True):
                 waitlist.entry_deactivate(
-                    entry_id=offer.entry_id, reason=WaitlistEntry.InactiveReason.UNRESPONSIVE, actor=SYSTEM,
+                    entry_id=entry_id, reason=WaitlistEntry.InactiveReason.UNRESPONSIVE, actor=SYSTEM,
                     note=f"{settings.OFFER_UNRESPONSIVE_AFTER} offers in a row with no reply",
                 )
-        if count:
+        if offers:
             _after_resolution(cancellation_id, at)
-        return count
+        return len(offers)
 
 
 def _resolve_one(*, offer_id: int, new_status: str, actor: Actor, notify: str | None = None) -> bool:
@@ -495,8 +573,7 @@ def offers_withdraw_for_phone(*, phone_id: int, actor: Actor) -> int:
 
 def cancellation_withdraw(*, cancellation_id: int, actor: Actor) -> bool:
     with transaction.atomic():
-        _lock_slot(cancellation_id)
-        c = _slot(cancellation_id)
+        c = _locked_slot(cancellation_id)
         at = now()
         if not _end(c, status=Cancellation.Status.WITHDRAWN, reason=Cancellation.EndReason.WITHDRAWN, at=at, actor=actor):
             return False
@@ -506,8 +583,7 @@ def cancellation_withdraw(*, cancellation_id: int, actor: Actor) -> bool:
 
 def cancellation_mark_filled_by_phone(*, cancellation_id: int, actor: Actor, note: str = "") -> bool:
     with transaction.atomic():
-        _lock_slot(cancellation_id)
-        c = _slot(cancellation_id)
+        c = _locked_slot(cancellation_id)
         at = now()
         n = Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(
             status=Cancellation.Status.FILLED, end_reason=Cancellation.EndReason.BY_PHONE, filled_at=at,
@@ -713,8 +789,7 @@ def cancellation_update(*, cancellation_id: int, actor: Actor, **changes) -> Can
     if unknown:
         raise TypeError(f"unknown cancellation fields: {sorted(unknown)}")
     with transaction.atomic():
-        _lock_slot(cancellation_id)
-        c = _slot(cancellation_id)
+        c = _locked_slot(cancellation_id)
         diff = {k: v for k, v in changes.items() if not _same(v, getattr(c, k))}
         if not diff:
             return c

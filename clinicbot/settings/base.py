@@ -130,7 +130,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
     _db["TEST"] = {"NAME": str(BASE_DIR / "var" / f"test-db-{os.getpid()}.sqlite3")}
     (BASE_DIR / "var").mkdir(exist_ok=True)
 else:
-    _db.setdefault("CONN_MAX_AGE", 0)
+    # Reusing a connection saves a PostgreSQL backend start (a fork and authentication) per request
+    # and per task; the health check at each request's first query replaces one a restart broke.
+    _db["CONN_MAX_AGE"] = _get("DB_CONN_MAX_AGE")
     _db["CONN_HEALTH_CHECKS"] = True
     if _db["ENGINE"].endswith("postgresql"):
         # JIT compiles the wave query (a LIMIT over a large index) for ~100 ms at 1M entries while
@@ -350,7 +352,10 @@ LOG_JSON = _get("LOG_JSON") or (not DEBUG and not TESTING)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"phi": {"()": "clinicbot.logging.MaskPhoneFilter"}},
+    "filters": {
+        "phi": {"()": "clinicbot.logging.MaskPhoneFilter"},
+        "task_enqueued": {"()": "clinicbot.logging.DropTaskEnqueuedLines"},
+    },
     "formatters": {
         "plain": {"()": "clinicbot.logging.MaskingFormatter", "format": "%(asctime)s %(levelname)s %(name)s %(message)s"},
         "json": {
@@ -369,7 +374,8 @@ LOGGING = {
     "loggers": {
         "django.request": {"handlers": ["console"], "level": "WARNING", "propagate": False},
         # INFO: cluster start/stop lines operators and the shutdown test read; task names only, no PHI
-        "django-q": {"handlers": ["console"], "level": "INFO", "propagate": False},
+        # (not the per-task "Enqueued" line: one per webhook on the request path)
+        "django-q": {"handlers": ["console"], "level": "INFO", "propagate": False, "filters": ["task_enqueued"]},
         # replaces Django's default "django" logger, whose mail_admins handler would e-mail reports
         # whenever ADMINS is set, ADMIN_ERROR_EMAILS or not
         "django": {"handlers": ["console"], "level": "INFO", "propagate": False},

@@ -23,6 +23,7 @@ VARIABLES: dict[str, tuple[type, object, str]] = {
     "DEBUG": (bool, False, "Development mode: debug pages, demo admin user, relaxed security"),
     "ALLOWED_HOSTS": (list, ["127.0.0.1", "localhost"], "Comma-separated host names this site answers to"),
     "DATABASE_URL": (str, f"sqlite:///{BASE_DIR / 'var' / 'clinicbot.sqlite3'}", "Database; SQLite file under var/ by default, postgres://... in production"),
+    "DB_CONN_MAX_AGE": (int, 60, "Seconds a PostgreSQL connection is kept for reuse by later requests and tasks (0: one per request)"),
     "TEST_DATABASE_URL": (str, "", "Database for the test suite (falls back to DATABASE_URL, then SQLite)"),
     "REDIS_URL": (str, "", "Redis for the shared cache (rate limits) and, with Q_BROKER=redis, the task queue; required in production"),
     "Q_BROKER": (str, "orm", "Task queue broker: orm (the default database) or redis"),

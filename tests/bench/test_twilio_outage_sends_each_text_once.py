@@ -90,7 +90,8 @@ def test_a_duplicate_send_task_after_an_outage_does_not_send_twice(clock, settle
     twilio.fail_for(0)
     message = Message.objects.get(direction="outbound", kind="offer")
     clock.advance(seconds=120)
-    services.sweep()  # releases it (due retry) ...
+    services.sweep()  # releases it (due retry); its task waits in the queue ...
+    clock.advance(seconds=31)
     requeued = messaging.messages_requeue_lost(older_than=clock() - dt.timedelta(seconds=30))  # ... and a copy
     assert requeued == 1
     settle()

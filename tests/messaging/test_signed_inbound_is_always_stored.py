@@ -26,7 +26,7 @@ def test_empty_twiml_is_what_the_sdk_renders_for_no_reply():
     assert str(MessagingResponse()) == EMPTY_TWIML
 
 
-def test_a_picture_message_with_no_text_is_stored_and_answered(client):
+def test_a_picture_message_with_no_text_is_stored_and_answered(client, settle):
     params = inbound_params(
         "+13125550101", "", NumMedia="1", MediaUrl0="https://api.twilio.com/2010-04-01/Accounts/AC/Messages/MM/Media/ME",
         MediaContentType0="image/jpeg",
@@ -34,6 +34,8 @@ def test_a_picture_message_with_no_text_is_stored_and_answered(client):
     _assert_empty_twiml(post_signed(client, INBOUND, params))
     message = Message.objects.get(provider_sid=params["MessageSid"])
     assert message.body == "" and message.raw_params["MediaContentType0"] == "image/jpeg"
+    settle()  # processed by a worker after the answer
+    message.refresh_from_db()
     assert message.processed_at is not None and message.intent == "unknown"
 
 
@@ -61,11 +63,12 @@ def test_parameters_twilio_adds_without_notice_are_accepted_signed_and_kept(clie
     ],
     ids=["percent-encoded", "raw-latin-1", "nul"],
 )
-def test_bytes_that_are_not_utf8_are_stored_and_answered(client, encoded_body):
+def test_bytes_that_are_not_utf8_are_stored_and_answered(client, settle, encoded_body):
     sid = new_sid()
     raw = urlencode({"MessageSid": sid, "From": "+13125550101", "AccountSid": "AC" + "0" * 32}).encode()
     raw += b"&Body=" + encoded_body + b"&X%FFExtra=%FF"
     _assert_empty_twiml(post_form(client, INBOUND, raw))
+    settle()  # processed by a worker after the answer
     message = Message.objects.get(provider_sid=sid)
     assert message.processed_at is not None
     assert "\x00" not in message.body
