@@ -184,17 +184,36 @@ def message_enqueue(
     opted_out, cannot_receive = PhoneNumber.objects.filter(pk=phone.pk).values_list(
         "opted_out", "cannot_receive"
     ).first() or (phone.opted_out, phone.cannot_receive)
-    if cannot_receive:
-        return None
-    if opted_out and template != "opt_out_confirm":
+    if _must_not_text(template, opted_out=opted_out, cannot_receive=cannot_receive):
         return None
     if auto_reply and not _first_essential_reply(phone, template) and _auto_reply_limited(phone):
         log.warning("auto-reply %s to %s over its rate limit: not sent", template, mask(phone.e164))
         return None
-    rendered = render_sms(template, language, context or {})
     at = now()
     wait_until = not_before if not_before and not_before > at else None
-    message = Message.objects.create(
+    message = _outbound(
+        phone=phone, template=template, context=context or {}, language=language, patient=patient,
+        valid_until=valid_until, respects_window=respects_window, auto_reply=auto_reply, at=at,
+        wait_until=wait_until,
+    )
+    message.save(force_insert=True)
+    if wait_until is None:
+        enqueue_after_commit(SEND_TASK, message.pk)
+    return message
+
+
+def _must_not_text(template: str, *, opted_out: bool, cannot_receive: bool) -> bool:
+    # an opted-out number still gets the one confirmation of its opt-out
+    return cannot_receive or (opted_out and template != "opt_out_confirm")
+
+
+def _outbound(
+    *, phone, template: str, context: dict, language: str, patient, valid_until, respects_window: bool,
+    auto_reply: bool, at: dt.datetime, wait_until: dt.datetime | None = None,
+) -> Message:
+    """An unsaved queued outbound text (one row shape for `message_enqueue` and `messages_enqueue`)."""
+    rendered = render_sms(template, language, context)
+    return Message(
         direction=Message.Direction.OUTBOUND,
         phone=phone,
         patient=patient,
@@ -213,9 +232,6 @@ def message_enqueue(
         enqueued_at=at if wait_until is None else None,
         created_at=at,
     )
-    if wait_until is None:
-        enqueue_after_commit(SEND_TASK, message.pk)
-    return message
 
 
 @dataclasses.dataclass(frozen=True)
@@ -236,26 +252,23 @@ def messages_enqueue(*, template: str, items: list[Outgoing], respects_window: b
     if not items:
         return []
     # the callers' objects may predate an opt-out in another transaction: ask the database
-    flags = dict(
-        (pk, (opted_out, cannot_receive))
+    flags = {
+        pk: (opted_out, cannot_receive)
         for pk, opted_out, cannot_receive in PhoneNumber.objects.filter(
             pk__in={item.phone.pk for item in items}
         ).values_list("pk", "opted_out", "cannot_receive")
-    )
+    }
     at = now()
     rows: list[Message | None] = []
     for item in items:
         opted_out, cannot_receive = flags.get(item.phone.pk, (item.phone.opted_out, item.phone.cannot_receive))
-        if cannot_receive or (opted_out and template != "opt_out_confirm"):
+        if _must_not_text(template, opted_out=opted_out, cannot_receive=cannot_receive):
             rows.append(None)
             continue
-        rendered = render_sms(template, item.language, item.context)
-        rows.append(Message(
-            direction=Message.Direction.OUTBOUND, phone=item.phone, patient=item.patient, body=rendered.body,
-            kind=template, template=rendered.template, template_version=rendered.version,
-            language=rendered.language, encoding=rendered.encoding, segments=rendered.segments,
-            is_auto_reply=False, send_state=Message.SendState.QUEUED, valid_until=item.valid_until,
-            respects_window=respects_window, next_attempt_at=None, enqueued_at=at, created_at=at,
+        rows.append(_outbound(
+            phone=item.phone, template=template, context=item.context, language=item.language,
+            patient=item.patient, valid_until=item.valid_until, respects_window=respects_window,
+            auto_reply=False, at=at,
         ))
     Message.objects.bulk_create([m for m in rows if m is not None])
     for message in rows:
