@@ -150,8 +150,6 @@ def heartbeat_beat(*, name: str, period_seconds: float) -> None:
 # free text and full numbers of each exchange) are redacted, and idle waitlist entries deactivated.
 
 RETENTION_ACTOR = Actor.system("retention")
-STAY_ON_LIST_TEMPLATE = "stay_on_list"
-STAY_ON_LIST_WAIT = dt.timedelta(days=7)  # the text promises removal "in 7 days"
 
 
 def retention_redact_messages(*, at: dt.datetime) -> dict[str, int]:
@@ -184,6 +182,7 @@ def retention_idle_entries(*, at: dt.datetime) -> dict[str, int]:
     entries or patients on it. Idempotent per day; audited on every run."""
     from messaging import services as messaging
     from messaging.models import Message
+    from messaging.services import STAY_ON_LIST_TEMPLATE, STAY_ON_LIST_WAIT
     from waitlist import services as waitlist
     from waitlist.models import WaitlistEntry
     from waitlist.selectors import clinic_window

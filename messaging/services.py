@@ -49,6 +49,10 @@ DISCLOSURE_VERSION = "2026-11"
 # Replies that report a state change the patient caused (their booking, their opt-out): the first
 # one is never dropped by the auto-reply limit; repeats within LOOP_GUARD are (an auto-responder loop).
 ESSENTIAL_REPLIES = frozenset({"confirmed", "opt_out_confirm"})
+# The retention text (core.services.retention_idle_entries) asks idle numbers to reply YES to stay
+# on the waitlist, and removes their entries if no YES comes in this long.
+STAY_ON_LIST_TEMPLATE = "stay_on_list"
+STAY_ON_LIST_WAIT = dt.timedelta(days=7)  # the text promises removal "in 7 days"
 LOOP_GUARD = dt.timedelta(hours=1)
 # A send task can sit in a long queue for minutes under load. The sweeper re-enqueues a text it
 # suspects lost (a crashed Redis-broker cluster) once after 30 s, then at most this often, so a
@@ -329,7 +333,8 @@ def message_send(*, message_id: int) -> str:
     message = Message.objects.select_related("phone").get(pk=message_id)
     phone = message.phone
     if message.valid_until is not None and message.valid_until <= at:
-        _send_failed(message, code="local-expired", text="not sent: the offer ended before it could be sent")
+        _send_failed(message, code="local-expired",
+                     text="not sent: too late (the offer's hold or the sending hours ended before it could go)")
         return "expired-before-send"
     if phone.opted_out and message.kind != "opt_out_confirm":
         _send_failed(message, code="local-opted-out", text="not sent: the number opted out")
@@ -715,11 +720,29 @@ def _inbound_process_one(*, message_id: int) -> str:
         handled = events().on_reply(message=message, parsed=dataclasses.replace(parsed, intent=intent))
         if handled:
             return intent.value
+        if intent == Intent.ACCEPT and _asked_to_stay_on_list(phone, at):
+            # a YES to "reply YES to stay on the waitlist" (no offer to answer): the daily retention
+            # run keeps the entries on this reply; the patient hears so now, not a generic line
+            message_enqueue(phone=phone, template="staff_still_on_list", language=language, auto_reply=True)
+            return "stay_on_list"
         if intent == Intent.UNKNOWN and phone.patients.exists():
             # a known patient wrote something with no offer to attach it to: a human should see it
             Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
         _generic_reply(phone=phone, language=language, at=at)
         return "generic"
+
+
+def _asked_to_stay_on_list(phone: PhoneNumber, at: dt.datetime) -> bool:
+    """The number was asked lately to stay on the list and still has an active entry (once the
+    retention run has removed its entries, "you are still on the list" would be false). An ask
+    queued overnight is sent, and its wait counted, from the next morning: hence twice the wait."""
+    return (
+        Message.objects.filter(
+            phone=phone, direction=Message.Direction.OUTBOUND, kind=STAY_ON_LIST_TEMPLATE,
+            created_at__gt=at - 2 * STAY_ON_LIST_WAIT, created_at__lte=at,
+        ).exists()
+        and phone.patients.filter(entries__active=True).exists()
+    )
 
 
 def _generic_reply(*, phone: PhoneNumber, language: str, at: dt.datetime) -> None:

@@ -83,10 +83,14 @@ def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
     return message
 
 
-def _texts(offers: list[Offer], template: str, *, reply_by: dt.datetime | None = None) -> list[Message | None]:
+def _texts(
+    offers: list[Offer], template: str, *, reply_by: dt.datetime | None = None, send_by: dt.datetime | None = None
+) -> list[Message | None]:
     """`_text` for many offers of one slot (a wave, the "taken" notices when it fills): one batch of
     messages and one INSERT of their links. Not for auto-replies. Returns, per offer, its text or
-    None when the number cannot be texted."""
+    None when the number cannot be texted. A text still unsent at `send_by` (default `reply_by`) is
+    never sent."""
+    send_by = send_by or reply_by
     if not offers:
         return []
     contexts: dict[str, dict] = {}
@@ -97,7 +101,7 @@ def _texts(offers: list[Offer], template: str, *, reply_by: dt.datetime | None =
             # the slot's text differs only by language: render its context once per language
             contexts[language] = slot_context(offer.cancellation, language, reply_by=reply_by)
         items.append(messaging.Outgoing(phone=offer.phone, context=contexts[language], language=language,
-                                        patient=offer.patient, valid_until=reply_by))
+                                        patient=offer.patient, valid_until=send_by))
     messages = messaging.messages_enqueue(template=template, items=items, respects_window=template == "offer")
     OfferMessage.objects.bulk_create([
         OfferMessage(offer=offer, message=message, role=template)
@@ -291,7 +295,14 @@ def wave_advance(
         # wait on each other's unique-index entries in one order and cannot deadlock
         offers = _offers_insert(cancellation=c, entries=sorted(entries, key=lambda e: e.patient.phone_id),
                                 wave=wave, at=at, expires_at=plan.expires_at)
-        texts = _texts(offers, "offer", reply_by=plan.expires_at)
+        # A text held up by retries or a backlog must not reach the patient after the location's
+        # sending hours (the reference texted at night): it may leave until the hold ends or the
+        # window closes, whichever is first. Twilio's validity period is cut the same way.
+        closes = window.closes_at(at)
+        send_by = plan.expires_at
+        if closes is not None and not window.is_open(closes):
+            send_by = min(send_by, closes)
+        texts = _texts(offers, "offer", reply_by=plan.expires_at, send_by=send_by)
         # a number that cannot be texted after all: resolve its offer now instead of holding it
         untextable = [offer.pk for offer, message in zip(offers, texts, strict=True) if message is None]
         if untextable:

@@ -96,3 +96,24 @@ def test_an_opted_out_idle_entry_is_deactivated_without_a_text(clock, sms, settl
     entry.refresh_from_db()
     assert entry.inactive_reason == "idle"
     assert sms.bodies_to(entry.patient.phone.e164) == []
+
+
+def test_a_yes_to_the_ask_is_answered_with_still_on_the_list(clock, sms, settle, post_signed):
+    entry = _idle_entry(clock)
+    _run(clock, settle)
+    clock.set(T0 + dt.timedelta(days=2))
+    post_signed(INBOUND, {"MessageSid": "SM" + "6" * 32, "From": entry.patient.phone.e164, "Body": "yes"})
+    settle()
+    texts = sms.bodies_to(entry.patient.phone.e164)
+    assert len(texts) == 2 and "you are still on our waitlist" in texts[1]
+
+
+def test_a_yes_after_the_entries_were_removed_gets_the_generic_line(clock, sms, settle, post_signed):
+    entry = _idle_entry(clock)
+    _run(clock, settle)
+    assert _run(clock, settle, days_later=8)["deactivated"] == 1
+    clock.set(T0 + dt.timedelta(days=9))
+    post_signed(INBOUND, {"MessageSid": "SM" + "7" * 32, "From": entry.patient.phone.e164, "Body": "yes"})
+    settle()
+    texts = sms.bodies_to(entry.patient.phone.e164)
+    assert len(texts) == 2 and "still on our waitlist" not in texts[1]
