@@ -699,12 +699,13 @@ def _inbound_process_one(*, message_id: int) -> str:
             changed = phone_opt_out(phone=phone, source=ConsentEvent.Source.KEYWORD, actor=actor, message=message)
             # Advanced Opt-Out confirms the keywords it recognised itself (OptOutType=STOP); a free-text
             # revocation ("stop texting me") reaches only us, so we confirm that one
-            twilio_confirmed = settings.TWILIO_ADVANCED_OPT_OUT and raw.get("OptOutType", "").strip().upper() == "STOP"
-            if changed and not twilio_confirmed:
+            if changed and not _twilio_answered(raw, "STOP"):
                 message_enqueue(phone=phone, template="opt_out_confirm", language=language, auto_reply=True)
             return "opt_out"
         if intent == Intent.OPT_IN:
             lifted = phone_opt_in_by_keyword(phone=phone, actor=actor, message=message)
+            if _twilio_answered(raw, "START"):
+                return "opt_in"  # Twilio sent its own opt-in confirmation: a second text would be noise
             if lifted or phone.consent_at is not None:
                 message_enqueue(phone=phone, template="welcome_back", language=language, auto_reply=True)
             else:
@@ -715,7 +716,8 @@ def _inbound_process_one(*, message_id: int) -> str:
             ConsentEvent.objects.create(
                 phone=phone, kind=ConsentEvent.Kind.HELP, source=ConsentEvent.Source.KEYWORD, at=at, message=message
             )
-            message_enqueue(phone=phone, template="help", language=language, auto_reply=True)
+            if not _twilio_answered(raw, "HELP"):
+                message_enqueue(phone=phone, template="help", language=language, auto_reply=True)
             return "help"
         handled = events().on_reply(message=message, parsed=dataclasses.replace(parsed, intent=intent))
         if handled:
@@ -730,6 +732,12 @@ def _inbound_process_one(*, message_id: int) -> str:
             Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
         _generic_reply(phone=phone, language=language, at=at)
         return "generic"
+
+
+def _twilio_answered(raw: dict, keyword: str) -> bool:
+    """Under Advanced Opt-Out Twilio itself answers the keywords it recognised (the whole body a
+    STOP, START or HELP keyword; it then flags the text `OptOutType`): we must not answer twice."""
+    return settings.TWILIO_ADVANCED_OPT_OUT and raw.get("OptOutType", "").strip().upper() == keyword
 
 
 def _asked_to_stay_on_list(phone: PhoneNumber, at: dt.datetime) -> bool:

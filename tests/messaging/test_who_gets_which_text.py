@@ -219,6 +219,24 @@ def row_help(client, clock, sms, settle, settings):
         assert words in help_text
 
 
+def row_help_and_start_under_advanced_opt_out_are_answered_by_twilio_not_us(client, clock, sms, settle, settings):
+    settings.TWILIO_ADVANCED_OPT_OUT = True
+    patient = f.patient(phone="+13125550607")
+    text_in(client, "+13125550607", "HELP", OptOutType="HELP")
+    text_in(client, "+13125550607", "STOP", OptOutType="STOP")
+    text_in(client, "+13125550607", "START", OptOutType="START")
+    settle()
+    assert _texts(sms, "+13125550607") == []
+    patient.phone.refresh_from_db()
+    assert patient.phone.can_text  # recorded all the same
+    assert patient.phone.consent_events.filter(kind="help").exists()
+    # "help me please" is not a Twilio keyword: Twilio does not answer it, so we do
+    text_in(client, "+13125550607", "help me please")
+    settle()
+    [help_text] = _texts(sms, "+13125550607")
+    assert "Reply STOP to opt out" in help_text
+
+
 def row_unrecognised_with_a_pending_offer(client, clock, sms, settle, settings):
     c, [offer] = _offered(settle, clock)
     before = len(_texts(sms, offer.phone.e164))
@@ -295,6 +313,7 @@ ROWS = [
     row_opt_out_under_advanced_opt_out_is_confirmed_by_twilio_not_us,
     row_start,
     row_help,
+    row_help_and_start_under_advanced_opt_out_are_answered_by_twilio_not_us,
     row_unrecognised_with_a_pending_offer,
     row_text_with_no_pending_offer_or_from_a_stranger,
     row_twilio_start_with_yes_from_a_subscribed_number_accepts,
