@@ -34,7 +34,7 @@ VARIABLES: dict[str, tuple[type, object, str]] = {
     "TWILIO_MESSAGING_SERVICE_SID": (str, "", "Messaging Service SID (MG...), preferred sender"),
     "TWILIO_FROM_NUMBER": (str, "", "Sender number in E.164 when no Messaging Service is used"),
     "TWILIO_API_BASE_URL": (str, "", "Empty = real Twilio; set only to point the SDK at a local stand-in"),
-    "TWILIO_ADVANCED_OPT_OUT": (bool, False, "Twilio's Advanced Opt-Out sends its own STOP confirmation: do not send ours"),
+    "TWILIO_ADVANCED_OPT_OUT": (bool, False, "Twilio's Advanced Opt-Out answers the STOP, START and HELP keywords itself: do not answer them twice"),
     "PUBLIC_BASE_URL": (str, "http://127.0.0.1:8000", "Public origin Twilio calls (signature checks, status-callback URLs)"),
     "WEBHOOK_SIGNATURE_CHECK": (bool, True, "Check X-Twilio-Signature (cannot be turned off when DEBUG is off)"),
     "TRUST_PROXY": (bool, False, "Trust X-Forwarded-Proto from a TLS proxy that sets and strips it"),
