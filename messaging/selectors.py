@@ -27,12 +27,21 @@ def messages_stuck_sending(*, at: dt.datetime | None = None) -> QuerySet[Message
 
 def messages_needing_attention(*, at: dt.datetime | None = None) -> QuerySet[Message]:
     """What a human should look at: flagged texts (unrecognised, wrong number, a YES from an opted-out
-    number, a send with an unknown outcome), stuck sends and failed sends, newest first."""
-    at = at or now()
-    flagged = ~Q(needs_attention="") & Q(attention_cleared_at__isnull=True)
+    number, a send with an unknown outcome), stuck sends and failed sends, newest first, until a
+    person marks them handled (`services.message_flag_clear`)."""
+    return Message.objects.filter(_attention(at or now())).select_related("phone").order_by("-created_at", "-id")
+
+
+def _attention(at: dt.datetime) -> Q:
+    flagged = ~Q(needs_attention="")
     stuck = Q(send_state=Message.SendState.SENDING, sending_at__lt=at - STUCK_AFTER)
     failed = Q(send_state=Message.SendState.FAILED) & Q(created_at__gte=at - dt.timedelta(days=1))
-    return Message.objects.filter(flagged | stuck | failed).select_related("phone").order_by("-created_at", "-id")
+    return (flagged | stuck | failed) & Q(attention_cleared_at__isnull=True)
+
+
+def needs_attention_now(*, message_id: int, at: dt.datetime | None = None) -> QuerySet[Message]:
+    """The message, if it is among those a person should look at (what may be marked handled)."""
+    return Message.objects.filter(_attention(at or now()), pk=message_id)
 
 
 def sender_health() -> SenderHealth:

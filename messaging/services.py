@@ -33,6 +33,7 @@ from .models import (
 )
 from .phones import mask, normalize_phone
 from .seam import events
+from .selectors import needs_attention_now
 from .templating import render_sms
 
 log = logging.getLogger(__name__)
@@ -771,9 +772,9 @@ def inbound_unprocessed(*, older_than: dt.datetime, limit: int = 100) -> list[in
 
 
 def message_flag_clear(*, message_id: int, actor: Actor) -> bool:
-    n = Message.objects.filter(pk=message_id).exclude(needs_attention="").filter(attention_cleared_at__isnull=True).update(
-        attention_cleared_at=now()
-    )
+    """A person handled a text on the board: a flagged reply, a send stuck in `sending` (they checked
+    Twilio's log) or a failed send. It leaves the board and the health check; its states stay."""
+    n = needs_attention_now(message_id=message_id).update(attention_cleared_at=now())
     if n:
         audit_record(actor=actor, action="message.flag_clear", object_type="messaging.message", object_id=message_id)
     return n == 1

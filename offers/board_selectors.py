@@ -131,7 +131,7 @@ def needs_attention(*, at: dt.datetime) -> list[AttentionItem]:
     silently)."""
     rows = messages_needing_attention(at=at).select_related("phone", "patient")[:LIMIT]
     return [
-        AttentionItem(m, _why(m), bool(m.needs_attention) and m.attention_cleared_at is None)
+        AttentionItem(m, _why(m), m.attention_cleared_at is None)
         for m in rows
     ]
 

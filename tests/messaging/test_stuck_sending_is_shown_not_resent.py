@@ -126,3 +126,36 @@ def test_an_outbox_send_that_timed_out_stays_sending_for_staff(silent_server, mo
     assert services.messages_due(at=clock()) == []
     assert selectors.messages_stuck_sending().filter(pk=message.pk).exists()
     assert message.sending_at < clock() - dt.timedelta(minutes=5)
+
+
+def test_staff_can_mark_a_stuck_send_handled_and_it_leaves_the_board_and_the_alarm(clock, settle):
+    from core.management.commands.check_health import outbox_problem
+    from core.models import AuditEvent
+    from tests import factories as f
+
+    backends.set_backend(ExplodingTwilio())
+    phone = services.phone_get_or_create(raw="+13125550803")
+    message = services.message_enqueue(phone=phone, template="welcome")
+    Message.objects.filter(pk=message.pk).update(send_state="sending", sending_at=clock(), attempts=1)
+    connection.run_on_commit = []
+    clock.advance(seconds=selectors.STUCK_AFTER.total_seconds() + 1)
+    assert list(selectors.messages_needing_attention()) == [message]
+    assert outbox_problem() is not None
+    # staff looked it up in Twilio's log and settled it with the patient
+    assert services.message_flag_clear(message_id=message.pk, actor=f.STAFF)
+    assert not selectors.messages_needing_attention().exists()
+    assert outbox_problem() is None
+    assert Message.objects.get(pk=message.pk).send_state == "sending"  # what happened is not rewritten
+    assert AuditEvent.objects.filter(action="message.flag_clear", object_id=str(message.pk)).count() == 1
+    assert not services.message_flag_clear(message_id=message.pk, actor=f.STAFF)  # a second click changes nothing
+
+
+def test_a_text_that_needs_nobody_cannot_be_marked_handled(clock, settle):
+    from tests import factories as f
+
+    phone = services.phone_get_or_create(raw="+13125550804")
+    message = services.message_enqueue(phone=phone, template="welcome")
+    settle()
+    assert Message.objects.get(pk=message.pk).send_state == "sent"
+    assert not services.message_flag_clear(message_id=message.pk, actor=f.STAFF)
+    assert Message.objects.get(pk=message.pk).attention_cleared_at is None
