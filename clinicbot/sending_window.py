@@ -55,6 +55,14 @@ class Window:
         return self._bounds(at.astimezone(self.tz).date())[1]
 
 
+def default_window() -> Window:
+    """`SENDING_HOURS` in the clinic's zone: the window of texts not tied to a location."""
+    from django.conf import settings
+
+    start, end = settings.SENDING_HOURS
+    return Window(tz=zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE), start=start, end=end)
+
+
 def _normalise(value: dt.datetime) -> dt.datetime:
     # round-trip through UTC: turns a wall time inside a DST gap into a real instant
     return value.astimezone(dt.UTC).astimezone(value.tzinfo)

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 
 from clinicbot.clock import now
+from clinicbot.sending_window import default_window
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
 from core.services import audit_record, snapshot
@@ -349,6 +350,15 @@ def message_send(*, message_id: int) -> str:
             send_state=Message.SendState.QUEUED, next_attempt_at=at + PAUSED_RECHECK, attempts=F("attempts") - 1
         )
         return "held-sender-paused"
+    if message.respects_window and message.valid_until is None and not default_window().is_open(at):
+        # outreach not tied to an offer (a welcome, the retention ask) that a retry or a backlog
+        # pushed past the sending hours waits for them to open again (an offer's text instead
+        # expires at closing: `valid_until`)
+        Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+            send_state=Message.SendState.QUEUED, next_attempt_at=default_window().next_open(at),
+            attempts=F("attempts") - 1,
+        )
+        return "held-for-window"
     # an offer's text is worthless after its hold: Twilio drops it from its queue by then
     validity = (message.valid_until - at).total_seconds() if message.valid_until else None
     backend = backends.get_backend()

@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 
-from clinicbot.sending_window import Window
+from clinicbot.sending_window import Window, default_window
 
 from .models import ClosureDate, Location
 
@@ -28,10 +28,7 @@ def location_window(location: Location, *, around: dt.datetime | None = None) ->
 
 def clinic_window() -> Window:
     """The default window, for texts not tied to a location (a welcome)."""
-    import zoneinfo
-
-    start, end = settings.SENDING_HOURS
-    return Window(tz=zoneinfo.ZoneInfo(settings.CLINIC_TIME_ZONE), start=start, end=end)
+    return default_window()
 
 
 def location_cutoff_minutes(location: Location) -> int:
