@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.contrib import admin
 from django.db import transaction
+from knox.models import AuthToken
 
 from core.actors import Actor
 from core.services import audit_record, snapshot
@@ -92,3 +93,16 @@ class AuditEventAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
 @admin.register(Heartbeat)
 class HeartbeatAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("name", "beat_at", "period_seconds")
+
+
+# API keys: issued, rotated and revoked only by `manage.py create_api_token` (audited, and the key is
+# shown once). knox's own admin would let a superuser add or delete keys with no audit record.
+admin.site.unregister(AuthToken)
+
+
+@admin.register(AuthToken)
+class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
+    list_display = ("user", "token_key", "created")
+    fields = ("user", "token_key", "created", "expiry")
+    readonly_fields = fields
+    search_fields = ("user__username",)

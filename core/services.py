@@ -138,6 +138,34 @@ def audit_access(
                         note=note, kind=AuditEvent.Kind.ACCESS)
 
 
+def api_key_issue(*, user, actor: Actor, rotate: bool = False) -> str | None:
+    """A new API key for `user`, returned once: only its digest is stored, so it cannot be shown
+    again. None when the user already has one and `rotate` is off; with `rotate`, the old keys stop
+    working in the same transaction."""
+    from knox.models import AuthToken
+
+    with transaction.atomic():
+        existing = AuthToken.objects.filter(user=user)
+        if existing.exists():
+            if not rotate:
+                return None
+            existing.delete()
+        _token, key = AuthToken.objects.create(user=user)
+        audit_record(actor=actor, action="api_token.create", obj=user, note="rotated" if rotate else "")
+    return key
+
+
+def api_key_revoke(*, user, actor: Actor) -> int:
+    """Delete the user's API keys (refused at once with 401). Returns how many there were."""
+    from knox.models import AuthToken
+
+    with transaction.atomic():
+        n, _ = AuthToken.objects.filter(user=user).delete()
+        if n:
+            audit_record(actor=actor, action="api_token.revoke", obj=user)
+    return n
+
+
 def heartbeat_beat(*, name: str, period_seconds: float) -> None:
     from .models import Heartbeat
 

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from tests import factories as f
@@ -25,9 +25,9 @@ def _client(username: str, group: str | None, *, superuser: bool = False) -> API
     user = User.objects.create_user(username=username, is_superuser=superuser, is_staff=superuser)
     if group:
         user.groups.add(Group.objects.get(name=group))
-    token = Token.objects.create(user=user)
+    token, key = AuthToken.objects.create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     client.user = user
     client.token = token
     return client

@@ -2,7 +2,7 @@
 
 import pytest
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from .conftest import API
@@ -29,7 +29,7 @@ def test_an_unknown_token_is_401(roles):
 def test_a_revoked_token_is_401(integration):
     assert integration.get(API + "locations/").status_code == 200
     call_command("create_api_token", integration.user.username, "--revoke", stderr=None)
-    assert not Token.objects.filter(user=integration.user).exists()
+    assert not AuthToken.objects.filter(user=integration.user).exists()
     assert integration.get(API + "locations/").status_code == 401
 
 

@@ -35,8 +35,28 @@ def test_a_new_user_is_created_in_the_integration_group_and_the_key_works(db):
     assert AuditEvent.objects.filter(action="api_token.create").exists()
 
 
-def test_running_it_again_prints_the_same_key(db):
-    assert run("ehr") == run("ehr")
+def test_running_it_again_refuses_and_keeps_the_key_working(db):
+    # the key is stored hashed: it cannot be printed again, and is not silently replaced either
+    key = run("ehr")
+    with pytest.raises(CommandError, match="--rotate"):
+        run("ehr")
+    assert client_with(key).get(API + "offers/").status_code == 200
+
+
+def test_the_key_is_stored_only_as_a_digest(db):
+    from knox.models import AuthToken
+
+    key = run("ehr")
+    assert key.startswith("cbk_")
+    [stored] = AuthToken.objects.values_list("digest", "token_key")
+    assert key not in stored[0] and len(stored[0]) == 128  # SHA-512, hex
+    assert key.startswith(stored[1]) and len(stored[1]) < len(key) // 3  # a lookup prefix, not the key
+
+
+def test_a_key_that_is_not_utf8_is_401_not_500(db):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Token cbk_\xe9\xff")
+    assert client.get(API + "offers/").status_code == 401
 
 
 def test_rotate_replaces_the_key_and_the_old_one_stops_working(db):

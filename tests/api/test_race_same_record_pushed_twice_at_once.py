@@ -2,7 +2,7 @@
 one record exists afterwards, one push answers 201 and the other 200, and neither is a 5xx."""
 
 import pytest
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from offers.models import Cancellation
@@ -23,7 +23,7 @@ def key(roles):
 
     user = get_user_model().objects.create_user("ehr")
     user.groups.add(Group.objects.get(name="Integration"))
-    return Token.objects.create(user=user).key
+    return AuthToken.objects.create(user=user)[1]
 
 
 def push(key, path, body):

@@ -9,7 +9,7 @@ from django.core.handlers.wsgi import WSGIHandler
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections
 from hypothesis import HealthCheck, settings
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from schemathesis.checks import not_a_server_error, response_schema_conformance, status_code_conformance
 
 from tests import factories as f
@@ -41,7 +41,7 @@ def token(db, clock, keep_connection):
     for _ in range(2):
         f.entry(f.patient())
     f.cancellation(prov, loc, SLOT_AT, atype=atype)
-    return Token.objects.create(user=user).key
+    return AuthToken.objects.create(user=user)[1]
 
 
 @pytest.mark.timeout(180)

@@ -2,7 +2,7 @@
 
 import pytest
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from waitlist.management.commands.setup_roles import setup_roles
@@ -16,8 +16,7 @@ def test_a_deleted_token_is_refused():
     user = User.objects.create_user("integration", password="x" * 20)
     setup_roles()
     user.groups.add(Group.objects.get(name="Integration"))
-    token = Token.objects.create(user=user)
-    key = token.key
+    token, key = AuthToken.objects.create(user=user)
     api = APIClient()
     api.credentials(HTTP_AUTHORIZATION=f"Token {key}")
     assert api.get(API_PATH).status_code == 200

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group, User
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 from rest_framework.test import APIClient
 
 from messaging.models import Message
@@ -52,7 +52,7 @@ def test_a_hostile_name_through_the_api_is_stored_verbatim():
     user = User.objects.create_user("integration", password="x" * 20)
     user.groups.add(Group.objects.get(name="Integration"))
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {AuthToken.objects.create(user=user)[1]}")
     response = api.post("/api/v1/patients/", {"first_name": "Bobby", "last_name": HOSTILE,
                                               "phone": "+13125550142", "consent_source": "written"},
                         format="json")

@@ -4,18 +4,19 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
-from rest_framework.authtoken.models import Token
 
 from core.actors import Actor
-from core.services import audit_record
+from core.services import api_key_issue, api_key_revoke, audit_record
 
 from .setup_roles import INTEGRATION, ROLES, setup_roles
 
 
 class Command(BaseCommand):
     help = (
-        "Print the API key for USERNAME (Authorization: Token <key>). Creates the user, with no password "
-        "and in the Integration group, when it does not exist. --rotate replaces the key; --revoke deletes it."
+        "Print a new API key for USERNAME (Authorization: Token <key>). Creates the user, with no password "
+        "and in the Integration group, when it does not exist. Keys are stored hashed and shown only "
+        "once: a user who has a key gets a new one only with --rotate (the old one stops working); "
+        "--revoke deletes it."
     )
 
     def add_arguments(self, parser):
@@ -44,18 +45,15 @@ class Command(BaseCommand):
             self.stderr.write(f"Created user {username!r} in the {role} group.")
         elif not user.is_active:
             raise CommandError(f"User {username!r} is inactive: activate it first.")
-        existing = Token.objects.filter(user=user).first()
         if revoke:
-            if existing is None:
+            if not api_key_revoke(user=user, actor=actor):
                 raise CommandError(f"{username!r} has no API key.")
-            existing.delete()
-            audit_record(actor=actor, action="api_token.revoke", obj=user)
             self.stderr.write(f"Revoked the API key of {username!r}.")
             return
-        if existing is not None and rotate:
-            existing.delete()
-            existing = None
-        if existing is None:
-            existing = Token.objects.create(user=user)
-            audit_record(actor=actor, action="api_token.create", obj=user, note="rotated" if rotate else "")
-        self.stdout.write(existing.key)
+        key = api_key_issue(user=user, actor=actor, rotate=rotate)
+        if key is None:
+            raise CommandError(
+                f"{username!r} already has an API key. It is stored hashed and cannot be shown again: "
+                "use --rotate to issue a new one (the old one stops working)."
+            )
+        self.stdout.write(key)
