@@ -13,7 +13,7 @@ import types
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Subquery
 
 from clinicbot.clock import now
 from clinicbot.sending_window import default_window
@@ -608,8 +608,9 @@ def inbound_receive(*, params: dict[str, str]) -> str:
 
 
 def _inbound_insert(fields: dict) -> Message | None:
-    """INSERT an inbound text, or None when its MessageSid is already stored (a replay, or the same
-    text in a concurrent request). In autocommit (the webhook) that is one statement; inside a
+    """INSERT an inbound text, or None when the database refuses it: its MessageSid is already stored
+    (a replay, or the same text in a concurrent request), or its number is not known yet (a NULL
+    `phone_id`, see `inbound_record`). In autocommit (the webhook) that is one statement; inside a
     transaction (tests, the simulator) a savepoint keeps the duplicate from aborting the caller's."""
     try:
         if transaction.get_connection().in_atomic_block:
@@ -623,28 +624,38 @@ def _inbound_insert(fields: dict) -> Message | None:
 def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
     """Store a signed inbound text once per MessageSid. Returns (message, created).
 
-    The insert comes first and the unique constraint on the sid finds replays (rare), so a new text
-    costs the number's lookup and one INSERT. Which patient wrote it is worked out when processing."""
+    One statement for a text from a known number (every patient's): the INSERT looks the number up
+    itself (a scalar subquery on the unique e164), and the unique constraint on the sid finds
+    replays. A number we have never seen makes the subquery NULL, which the NOT NULL column refuses:
+    then the number is created and the text inserted again. Which patient wrote it is worked out
+    when processing."""
     params = _clean_params(params)
     sid = params["MessageSid"][:40]
     try:
-        phone = phone_get_or_create(raw=params["From"])
+        e164 = normalize_phone(params["From"])
     except ValidationError:  # a short code or an alphanumeric sender: keep it, unnormalised
-        phone, _ = PhoneNumber.objects.get_or_create(e164=params["From"][:16] or "unknown")
-    message = _inbound_insert(
-        dict(
-            direction=Message.Direction.INBOUND,
-            phone=phone,
-            body=params.get("Body", "")[:1600],
-            provider_sid=sid,
-            status="received",
-            status_rank=STATUS_RANK["received"],
-            send_state="",
-            raw_params=params,
-            created_at=now(),
-        )
+        e164 = params["From"][:16] or "unknown"
+    fields = dict(
+        direction=Message.Direction.INBOUND,
+        body=params.get("Body", "")[:1600],
+        provider_sid=sid,
+        status="received",
+        status_rank=STATUS_RANK["received"],
+        send_state="",
+        raw_params=params,
+        created_at=now(),
     )
-    if message is None:
+    message = _inbound_insert({**fields, "phone_id": Subquery(PhoneNumber.objects.filter(e164=e164).values("pk")[:1])})
+    if message is not None:
+        # the instance holds the subquery, not the id: leave the field to be read if ever used
+        del message.__dict__["phone_id"]
+        return message, True
+    stored = Message.objects.filter(provider_sid=sid).first()
+    if stored is not None:
+        return stored, False
+    phone = PhoneNumber.objects.get_or_create(e164=e164)[0]
+    message = _inbound_insert({**fields, "phone_id": phone.pk})
+    if message is None:  # the same text, stored meanwhile by a concurrent request
         return Message.objects.get(provider_sid=sid), False
     return message, True
 

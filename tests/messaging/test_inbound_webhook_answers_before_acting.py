@@ -33,16 +33,25 @@ def test_a_yes_is_stored_and_answered_then_a_worker_books_it(client, clock, sms,
     assert any("you are booked" in body for body in sms.bodies_to(offer.phone.e164))
 
 
-def test_the_request_costs_the_number_lookup_and_one_insert(client, clock, settle):
+def test_the_request_from_a_known_number_costs_one_insert(client, clock, settle):
     c, [offer] = slot_with_offers(settle)
     with CaptureQueriesContext(connection) as queries:
         post_signed(client, INBOUND, inbound_params(offer.phone.e164, "YES"))
     # the test wraps each test in a transaction, so the insert runs in a savepoint here; in the
-    # webhook's autocommit it is one statement
+    # webhook's autocommit it is one statement, which looks the number up itself
     statements = [q["sql"] for q in queries.captured_queries if "SAVEPOINT" not in q["sql"]]
-    assert len(statements) == 2, statements
-    assert statements[0].startswith("SELECT") and "messaging_phonenumber" in statements[0]
-    assert statements[1].startswith("INSERT") and "messaging_message" in statements[1]
+    assert len(statements) == 1, statements
+    assert statements[0].startswith("INSERT") and "messaging_message" in statements[0]
+    assert "messaging_phonenumber" in statements[0]
+    assert Message.objects.get(direction="inbound").phone_id == offer.phone_id
+
+
+def test_a_text_from_an_unknown_number_creates_the_number_and_is_stored_once(client, clock, settle):
+    params = inbound_params("+13125550188", "hello?")
+    assert post_signed(client, INBOUND, params).status_code == 200
+    assert post_signed(client, INBOUND, params).status_code == 200  # Twilio's retry
+    [message] = Message.objects.filter(direction="inbound")
+    assert message.phone == PhoneNumber.objects.get(e164="+13125550188")
 
 
 def test_a_stop_takes_effect_before_the_answer(client, clock, sms, settle):
