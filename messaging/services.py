@@ -588,7 +588,7 @@ def _clean_params(params: dict[str, str]) -> dict[str, str]:
 
 def inbound_receive(*, params: dict[str, str]) -> str:
     """What the inbound webhook does with a signed text: store it once, then hand its processing
-    to a worker after commit, so Twilio's request costs two queries and an enqueue (docs/SMS.md).
+    to a worker after commit, so Twilio's request costs one INSERT and an enqueue (docs/SMS.md).
 
     An opt-out is the exception: it is acted on here, before Twilio hears 200, because a free-text
     revocation ("stop texting me") is not blocked by Twilio and an outreach text must not slip out

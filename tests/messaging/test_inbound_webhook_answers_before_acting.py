@@ -1,6 +1,6 @@
 """The inbound webhook stores the text and answers Twilio at once; a worker acts on it after
 commit (a YES books, a HELP is answered through the outbox). An opt-out is the exception: it takes
-effect before the answer. The request itself costs the number's lookup and one INSERT."""
+effect before the answer. The request itself costs one INSERT (which looks the number up)."""
 
 import pytest
 from django.db import connection
