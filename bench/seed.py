@@ -107,13 +107,13 @@ def seed_waitlist(clinic: Clinic, n_entries: int, *, seed: int = 1, at: dt.datet
     from django.db import connection, transaction
 
     from clinicbot.clock import now
+    from clinicbot.sending_window import default_window
     from messaging.models import PhoneNumber
     from waitlist.models import Patient, WaitlistEntry
     from waitlist.priority import compute
-    from waitlist.selectors import clinic_window
 
     at = at or now()
-    today = at.astimezone(clinic_window().tz).date()
+    today = at.astimezone(default_window().tz).date()
     rng = random.Random(seed * 1_000_003 + n_entries)
     t0 = time.monotonic()
     first_phone, first_patient, first_entry = _next_id(PhoneNumber), _next_id(Patient), _next_id(WaitlistEntry)

@@ -54,6 +54,15 @@ class Window:
             return None
         return self._bounds(at.astimezone(self.tz).date())[1]
 
+    def sending_stops_at(self, at: dt.datetime) -> dt.datetime | None:
+        """When outreach that may go at `at` must stop: the close of the window containing `at`,
+        unless the window opens again at that very instant (24-hour sending running into the next
+        day). None when it never stops within the day's window chain, or when closed at `at`."""
+        closes = self.closes_at(at)
+        if closes is None or self.is_open(closes):
+            return None
+        return closes
+
 
 def default_window() -> Window:
     """`SENDING_HOURS` in the clinic's zone: the window of texts not tied to a location."""

@@ -45,6 +45,47 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
     return out
 
 
+def _audit_event(
+    *, actor: Actor, action: str, object_type: str, object_id, before: dict | None, after: dict | None, note: str,
+    kind: str, at: dt.datetime,
+) -> AuditEvent:
+    """An unsaved audit row (one shape for `audit_record` and `audit_record_many`)."""
+    if before is not None and after is not None:
+        # Keep only what changed: the trail stays readable and small.
+        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
+        before = {k: before.get(k) for k in changed}
+        after = {k: after.get(k) for k in changed}
+    return AuditEvent(
+        at=at,
+        kind=kind,
+        actor_kind=actor.kind,
+        actor_label=actor.label[:150],
+        actor_user_id=actor.user_id,
+        action=action,
+        object_type=object_type,
+        object_id=str(object_id),
+        before=_jsonable(before) if before is not None else None,
+        after=_jsonable(after) if after is not None else None,
+        note=note[:300],
+    )
+
+
+def _log_after_commit(events: list[AuditEvent]) -> None:
+    rows = [
+        {"audit_id": e.pk, "audit_kind": e.kind, "action": e.action, "object_type": e.object_type,
+         "object_id": e.object_id, "actor_kind": e.actor_kind, "actor": e.actor_label}
+        for e in events
+    ]
+
+    def _log():
+        for fields in rows:
+            audit_log.info("audit %s %s#%s by %s", fields["action"], fields["object_type"], fields["object_id"],
+                           fields["actor"], extra=fields)
+
+    # logged once the rows are committed: a rolled-back change must not appear to have happened
+    transaction.on_commit(_log)
+
+
 def audit_record(
     *,
     actor: Actor,
@@ -60,33 +101,10 @@ def audit_record(
     if obj is not None:
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
-    if before is not None and after is not None:
-        # Keep only what changed: the trail stays readable and small.
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        before = {k: before.get(k) for k in changed}
-        after = {k: after.get(k) for k in changed}
-    event = AuditEvent.objects.create(
-        at=now(),
-        kind=kind,
-        actor_kind=actor.kind,
-        actor_label=actor.label[:150],
-        actor_user_id=actor.user_id,
-        action=action,
-        object_type=object_type,
-        object_id=str(object_id),
-        before=_jsonable(before) if before is not None else None,
-        after=_jsonable(after) if after is not None else None,
-        note=note[:300],
-    )
-    fields = {
-        "audit_id": event.pk, "audit_kind": event.kind, "action": event.action, "object_type": event.object_type,
-        "object_id": event.object_id, "actor_kind": event.actor_kind, "actor": event.actor_label,
-    }
-    # logged once the row is committed: a rolled-back change must not appear to have happened
-    transaction.on_commit(
-        lambda: audit_log.info("audit %s %s#%s by %s", fields["action"], fields["object_type"], fields["object_id"],
-                               fields["actor"], extra=fields)
-    )
+    event = _audit_event(actor=actor, action=action, object_type=object_type, object_id=object_id, before=before,
+                         after=after, note=note, kind=kind, at=now())
+    event.save(force_insert=True)
+    _log_after_commit([event])
     return event
 
 
@@ -96,31 +114,13 @@ def audit_record_many(*, actor: Actor, action: str, objs: list[models.Model], be
     audit row per object, as `audit_record` writes them, in one INSERT in the caller's transaction."""
     if not objs:
         return 0
-    if before is not None and after is not None:
-        changed = {k for k in set(before) | set(after) if before.get(k) != after.get(k)}
-        before = {k: before.get(k) for k in changed}
-        after = {k: after.get(k) for k in changed}
     at = now()
     events = AuditEvent.objects.bulk_create([
-        AuditEvent(
-            at=at, kind=AuditEvent.Kind.CHANGE, actor_kind=actor.kind, actor_label=actor.label[:150],
-            actor_user_id=actor.user_id, action=action, object_type=obj._meta.label_lower, object_id=str(obj.pk),
-            before=_jsonable(before) if before is not None else None,
-            after=_jsonable(after) if after is not None else None, note=note[:300],
-        )
+        _audit_event(actor=actor, action=action, object_type=obj._meta.label_lower, object_id=obj.pk, before=before,
+                     after=after, note=note, kind=AuditEvent.Kind.CHANGE, at=at)
         for obj in objs
     ])
-    rows = [(e.pk, e.object_type, e.object_id) for e in events]
-
-    def _log():
-        for pk, object_type, object_id in rows:
-            audit_log.info("audit %s %s#%s by %s", action, object_type, object_id, actor.label[:150],
-                           extra={"audit_id": pk, "audit_kind": AuditEvent.Kind.CHANGE, "action": action,
-                                  "object_type": object_type, "object_id": object_id, "actor_kind": actor.kind,
-                                  "actor": actor.label[:150]})
-
-    # logged once the rows are committed, as audit_record does
-    transaction.on_commit(_log)
+    _log_after_commit(events)
     return len(events)
 
 
@@ -142,9 +142,12 @@ def api_key_issue(*, user, actor: Actor, rotate: bool = False) -> str | None:
     """A new API key for `user`, returned once: only its digest is stored, so it cannot be shown
     again. None when the user already has one and `rotate` is off; with `rotate`, the old keys stop
     working in the same transaction."""
+    from django.contrib.auth import get_user_model
     from knox.models import AuthToken
 
     with transaction.atomic():
+        # two runs at once for one user queue on the user row, so they cannot both issue a key
+        list(get_user_model().objects.select_for_update().filter(pk=user.pk).values_list("pk", flat=True))
         existing = AuthToken.objects.filter(user=user)
         if existing.exists():
             if not rotate:
@@ -208,12 +211,12 @@ def retention_idle_entries(*, at: dt.datetime) -> dict[str, int]:
     stay on the list" text; a YES afterwards keeps its entries (activity set to the reply), no reply
     within 7 days deactivates them (reason `idle`). One text per number, whatever the number of idle
     entries or patients on it. Idempotent per day; audited on every run."""
+    from clinicbot.sending_window import default_window
     from messaging import services as messaging
     from messaging.models import Message
     from messaging.services import STAY_ON_LIST_TEMPLATE, STAY_ON_LIST_WAIT
     from waitlist import services as waitlist
     from waitlist.models import WaitlistEntry
-    from waitlist.selectors import clinic_window
 
     days = settings.WAITLIST_RETENTION_DAYS
     cutoff = at - dt.timedelta(days=days)
@@ -245,7 +248,7 @@ def retention_idle_entries(*, at: dt.datetime) -> dict[str, int]:
                     phone=phone, template=STAY_ON_LIST_TEMPLATE,
                     language=languages.pop() if len(languages) == 1 else "en",
                     patient=next(iter(patients.values())) if len(patients) == 1 else None,
-                    not_before=clinic_window().next_open(at), respects_window=True,
+                    not_before=default_window().next_open(at), respects_window=True,
                 )
                 if sent is not None:
                     audit_record(actor=RETENTION_ACTOR, action="retention.stay_on_list_asked", obj=phone,

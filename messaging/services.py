@@ -345,19 +345,15 @@ def message_send(*, message_id: int) -> str:
         _send_failed(message, code="local-cannot-receive", text="not sent: the number cannot receive texts")
         return "cannot-receive"
     if not message.is_auto_reply and sender_is_paused():
-        # the sender is failing as a whole: hold outreach until staff resume it (the wait is not an attempt)
-        Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
-            send_state=Message.SendState.QUEUED, next_attempt_at=at + PAUSED_RECHECK, attempts=F("attempts") - 1
-        )
+        # the sender is failing as a whole: hold outreach until staff resume it
+        _hold(message, until=at + PAUSED_RECHECK)
         return "held-sender-paused"
-    if message.respects_window and message.valid_until is None and not default_window().is_open(at):
+    window = default_window()
+    if message.respects_window and message.valid_until is None and not window.is_open(at):
         # outreach not tied to an offer (a welcome, the retention ask) that a retry or a backlog
         # pushed past the sending hours waits for them to open again (an offer's text instead
         # expires at closing: `valid_until`)
-        Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
-            send_state=Message.SendState.QUEUED, next_attempt_at=default_window().next_open(at),
-            attempts=F("attempts") - 1,
-        )
+        _hold(message, until=window.next_open(at))
         return "held-for-window"
     # an offer's text is worthless after its hold: Twilio drops it from its queue by then
     validity = (message.valid_until - at).total_seconds() if message.valid_until else None
@@ -384,6 +380,14 @@ def message_send(*, message_id: int) -> str:
         return "retry"
     _send_failed(message, code=result.error_code, text=result.error_message, sender_wide=result.sender_wide)
     return "failed"
+
+
+def _hold(message: Message, *, until: dt.datetime | None) -> None:
+    """Put a claimed message back in the queue until `until` without sending it: the wait is not an
+    attempt."""
+    Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
+        send_state=Message.SendState.QUEUED, next_attempt_at=until, attempts=F("attempts") - 1
+    )
 
 
 def _send_succeeded(message: Message, result: backends.SendResult, *, plays_provider: bool) -> str:

@@ -298,10 +298,8 @@ def wave_advance(
         # A text held up by retries or a backlog must not reach the patient after the location's
         # sending hours (the reference texted at night): it may leave until the hold ends or the
         # window closes, whichever is first. Twilio's validity period is cut the same way.
-        closes = window.closes_at(at)
-        send_by = plan.expires_at
-        if closes is not None and not window.is_open(closes):
-            send_by = min(send_by, closes)
+        stops = window.sending_stops_at(at)
+        send_by = min(plan.expires_at, stops) if stops is not None else plan.expires_at
         texts = _texts(offers, "offer", reply_by=plan.expires_at, send_by=send_by)
         # a number that cannot be texted after all: resolve its offer now instead of holding it
         untextable = [offer.pk for offer, message in zip(offers, texts, strict=True) if message is None]

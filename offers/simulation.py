@@ -43,12 +43,12 @@ from django.db.models import Min
 from django.test.utils import override_settings
 
 from clinicbot import clock
+from clinicbot.sending_window import default_window
 from core.actors import Actor
 from messaging import backends
 from messaging import services as messaging
 from messaging.models import Message, PhoneNumber
 from waitlist.models import KIND_BITS, AppointmentType, Location, Patient, Provider, WaitlistEntry
-from waitlist.selectors import clinic_window
 from waitlist.services import priorities_refresh
 
 from . import services
@@ -761,7 +761,7 @@ class Simulation:
     def _at(self, at: dt.datetime) -> None:
         if at > self.clock.current:
             self.clock.set(at)
-        today = self.clock.current.astimezone(clinic_window().tz).date()
+        today = self.clock.current.astimezone(default_window().tz).date()
         if self.refresh_priorities and today != self.refreshed_on:
             # as the timer process does at the clinic's midnight (offers/management/commands/run_timer.py)
             self._timed("priorities_refresh", priorities_refresh)

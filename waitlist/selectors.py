@@ -4,7 +4,7 @@ import datetime as dt
 
 from django.conf import settings
 
-from clinicbot.sending_window import Window, default_window
+from clinicbot.sending_window import Window
 
 from .models import ClosureDate, Location
 
@@ -24,11 +24,6 @@ def location_window(location: Location, *, around: dt.datetime | None = None) ->
         day = around.date()
         closures = closures.filter(date__gte=day - dt.timedelta(days=2), date__lte=day + dt.timedelta(days=62))
     return Window(tz=location.tz, start=start, end=end, closed_dates=frozenset(closures.values_list("date", flat=True)))
-
-
-def clinic_window() -> Window:
-    """The default window, for texts not tied to a location (a welcome)."""
-    return default_window()
 
 
 def location_cutoff_minutes(location: Location) -> int:

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from clinicbot.clock import now
+from clinicbot.sending_window import default_window
 from core.actors import Actor
 from core.services import audit_record, snapshot
 from messaging import services as messaging
@@ -15,7 +16,6 @@ from messaging.models import PhoneNumber
 
 from . import priority
 from .models import KIND_BITS, Location, Patient, Provider, WaitlistEntry
-from .selectors import clinic_window
 
 ENTRY_M2M = ("providers", "locations")
 ENTRY_FIELDS = {
@@ -64,7 +64,7 @@ def _refresh_priority_fields(entry: WaitlistEntry, today: dt.date) -> None:
 
 
 def _today() -> dt.date:
-    return now().astimezone(clinic_window().tz).date()
+    return now().astimezone(default_window().tz).date()
 
 
 # --- patients ----------------------------------------------------------------------------------------
@@ -163,7 +163,7 @@ def _welcome_if_first(entry: WaitlistEntry) -> None:
     n = PhoneNumber.objects.filter(pk=phone.pk, welcomed_at__isnull=True).update(welcomed_at=now())
     if n != 1 or not phone.can_text:
         return
-    window = clinic_window()
+    window = default_window()
     messaging.message_enqueue(
         phone=phone, template="welcome", language=entry.patient.language, patient=entry.patient,
         not_before=window.next_open(now()), respects_window=True,

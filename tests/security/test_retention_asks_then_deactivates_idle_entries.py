@@ -43,12 +43,16 @@ def test_idle_entry_gets_one_stay_on_list_text_and_stays_active_meanwhile(clock,
     assert entry.active
 
 
+def _yes(clock, settle, post_signed, entry, *, days_later: int, sid: str, body: str = "yes"):
+    clock.set(T0 + dt.timedelta(days=days_later))
+    post_signed(INBOUND, {"MessageSid": "SM" + sid * 32, "From": entry.patient.phone.e164, "Body": body})
+    settle()
+
+
 def test_a_yes_after_the_text_keeps_the_entry(clock, sms, settle, post_signed):
     entry = _idle_entry(clock)
     _run(clock, settle)
-    clock.set(T0 + dt.timedelta(days=3))
-    post_signed(INBOUND, {"MessageSid": "SM" + "5" * 32, "From": entry.patient.phone.e164, "Body": "Yes"})
-    settle()
+    _yes(clock, settle, post_signed, entry, days_later=3, sid="5", body="Yes")
     assert _run(clock, settle, days_later=4)["kept"] == 1
     assert _run(clock, settle, days_later=9)["deactivated"] == 0
     entry.refresh_from_db()
@@ -101,9 +105,7 @@ def test_an_opted_out_idle_entry_is_deactivated_without_a_text(clock, sms, settl
 def test_a_yes_to_the_ask_is_answered_with_still_on_the_list(clock, sms, settle, post_signed):
     entry = _idle_entry(clock)
     _run(clock, settle)
-    clock.set(T0 + dt.timedelta(days=2))
-    post_signed(INBOUND, {"MessageSid": "SM" + "6" * 32, "From": entry.patient.phone.e164, "Body": "yes"})
-    settle()
+    _yes(clock, settle, post_signed, entry, days_later=2, sid="6")
     texts = sms.bodies_to(entry.patient.phone.e164)
     assert len(texts) == 2 and "you are still on our waitlist" in texts[1]
 
@@ -112,8 +114,6 @@ def test_a_yes_after_the_entries_were_removed_gets_the_generic_line(clock, sms, 
     entry = _idle_entry(clock)
     _run(clock, settle)
     assert _run(clock, settle, days_later=8)["deactivated"] == 1
-    clock.set(T0 + dt.timedelta(days=9))
-    post_signed(INBOUND, {"MessageSid": "SM" + "7" * 32, "From": entry.patient.phone.e164, "Body": "yes"})
-    settle()
+    _yes(clock, settle, post_signed, entry, days_later=9, sid="7")
     texts = sms.bodies_to(entry.patient.phone.e164)
     assert len(texts) == 2 and "still on our waitlist" not in texts[1]

@@ -72,3 +72,13 @@ def test_a_window_to_midnight_closes_at_the_next_local_midnight():
 def test_no_opening_within_the_horizon_is_none():
     every_day = {dt.date(2026, 11, 25) + dt.timedelta(days=n) for n in range(70)}
     assert window(closed=every_day).next_open(dt.datetime(2026, 11, 25, 9, 0, tzinfo=CHICAGO)) is None
+
+
+def test_outreach_stops_at_closing_unless_the_window_runs_on_into_the_next_day():
+    noon = utc(2026, 11, 25, 18, 0)  # 12:00 CST
+    assert window().sending_stops_at(noon) == utc(2026, 11, 26, 2, 0)  # 20:00 CST
+    assert window(start="00:00", end="24:00").sending_stops_at(noon) is None
+    # 24-hour sending, but tomorrow is a closure: it stops at midnight
+    assert window(start="00:00", end="24:00", closed=[dt.date(2026, 11, 26)]).sending_stops_at(noon) == utc(
+        2026, 11, 26, 6, 0)
+    assert window().sending_stops_at(utc(2026, 11, 26, 3, 0)) is None  # closed at 21:00

@@ -16,10 +16,10 @@ from django.db import close_old_connections
 
 from clinicbot.clock import now
 from clinicbot.health import BACKGROUND
+from clinicbot.sending_window import default_window
 from core.services import heartbeat_beat
 from offers import services
 from offers.selectors import timer_next_due
-from waitlist.selectors import clinic_window
 from waitlist.tasks import REFRESH_TASK
 
 log = logging.getLogger("clinicbot.timer")
@@ -59,7 +59,7 @@ class Command(BaseCommand):
                     self._ask_worker_heartbeat()
                     last["worker"] = started
                 # the clinic's date, not UTC's: scores move at local midnight
-                today = now().astimezone(clinic_window().tz).date()
+                today = now().astimezone(default_window().tz).date()
                 if refreshed_on != today:
                     # in a worker, in pieces: on a large waitlist the walk takes minutes, and the
                     # timer must keep expiring holds meanwhile
