@@ -108,6 +108,8 @@ class Offer(models.Model):
         indexes = [
             models.Index(fields=["expires_at"], condition=Q(status="pending"), name="offer_pending_expiry_idx"),
             models.Index(fields=["phone", "sent_at"], name="offer_phone_recent_idx"),
+            # the offers that ended within the cooldown (selectors.busy_until)
+            models.Index(fields=["ended_at"], name="offer_ended_idx"),
         ]
 
     def __str__(self):

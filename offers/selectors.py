@@ -20,6 +20,29 @@ def cancellation_deadline(cancellation: Cancellation) -> dt.datetime:
     return cancellation.start_at - dt.timedelta(minutes=location_cutoff_minutes(cancellation.location))
 
 
+# the offer caps count a number's offers sent in the last day and the last week
+DAY, WEEK = dt.timedelta(days=1), dt.timedelta(days=7)
+
+
+def caps_rule() -> str:
+    """The caps in force, stored beside each entry's `offer_capped_until`: a bound written under
+    other caps (the settings changed since) is ignored instead of trusted."""
+    return f"{settings.OFFER_CAP_PER_DAY}/{settings.OFFER_CAP_PER_WEEK}"
+
+
+def caps_bound(sent: list[dt.datetime]) -> dt.datetime | None:
+    """Given a number's offers sent in the last week (any order), the instant until which a cap keeps
+    it out: the caps count offers with `sent_at >= at - window`, so with the newest first the number
+    is capped while `at <= sent[cap - 1] + window`. None when no cap is reached."""
+    newest = sorted(sent, reverse=True)
+    bounds = [
+        newest[cap - 1] + window
+        for cap, window in ((settings.OFFER_CAP_PER_DAY, DAY), (settings.OFFER_CAP_PER_WEEK, WEEK))
+        if 0 < cap <= len(newest)
+    ]
+    return max(bounds) if bounds else None
+
+
 def _offer_count(at_least: dt.datetime):
     return Coalesce(
         Subquery(
@@ -54,6 +77,9 @@ def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bo
     # query, and on the engine's hot path building this query cost as much as running it.
     conditions = [
         Q(active=True, appointment_type_id=c.appointment_type_id),
+        # a column of the entry row, so a capped number is passed over before any join or count
+        # (late in a busy day most of the best-ranked entries are capped)
+        Q(offer_capped_until__isnull=True) | Q(offer_capped_until__lt=at) | ~Q(offer_caps_rule=caps_rule()),
         Q(ready_from__isnull=True) | Q(ready_from__lte=today_local),
         Q(visit_minutes__isnull=True) | Q(visit_minutes__lte=c.duration_minutes),
         Q(
@@ -99,9 +125,9 @@ def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bo
                     waitlistentry_id=OuterRef("pk"), location_id=location.pk
                 ).values("pk")[:1]
             ),
-            offers_day=_offer_count(at - dt.timedelta(days=1)),
+            offers_day=_offer_count(at - DAY),
         )
-        .annotate(offers_week=_offer_count(at - dt.timedelta(days=7)))
+        .annotate(offers_week=_offer_count(at - WEEK))
         .filter(
             *conditions,
             offers_day__lt=settings.OFFER_CAP_PER_DAY,
@@ -116,8 +142,15 @@ def busy_until(*, cancellation: Cancellation, at: dt.datetime) -> dt.datetime | 
     """Nobody is eligible now, but some entries are kept out only for now: when the first of them may
     be free (its pending offer's hold ends, or its cooldown does). None when nobody is merely busy.
     With the default caps (1 a day) a busy number is also capped, so this is usually None."""
-    phones = eligible_entries(cancellation=cancellation, at=at, busy_ok=True).order_by().values("patient__phone_id")
     cooldown = dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
+    if settings.OFFER_CAP_PER_DAY <= 1:
+        # An entry that passes a cap of one a day has had no offer in the last day, so only an
+        # offer sent before that can make it busy. Usually there is none, and then the answer is
+        # known without walking the list (most slots that end "nobody left" ask this).
+        older = Offer.objects.filter(sent_at__lt=at - DAY)
+        if not (older.filter(status=Offer.Status.PENDING).exists() or older.filter(ended_at__gt=at - cooldown).exists()):
+            return None
+    phones = eligible_entries(cancellation=cancellation, at=at, busy_ok=True).order_by().values("patient__phone_id")
     grace = dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
     busy = Offer.objects.filter(phone_id__in=phones).aggregate(
         hold_ends=Min("expires_at", filter=Q(status=Offer.Status.PENDING)),
@@ -134,10 +167,23 @@ def busy_until(*, cancellation: Cancellation, at: dt.datetime) -> dt.datetime | 
 def pick_wave(*, cancellation: Cancellation, at: dt.datetime, size: int) -> list[WaitlistEntry]:
     """The next wave: best entries, at most one per number and per patient (a family number is
     offered once)."""
+    entries = eligible_entries(cancellation=cancellation, at=at)
+    # The database walks the list in rank order until it has as many eligible rows as asked for,
+    # and late in a busy day most of the best-ranked are capped: asking for just the wave's size
+    # walks a fraction of the rows. Only when a number or patient came up twice (a family number)
+    # is the wider read needed; both reads take the same rows in the same order.
+    first = list(entries[:size])
+    picked = _one_per_number(first, size)
+    if len(picked) < size and len(first) == size:
+        picked = _one_per_number(entries[: size * 4], size)
+    return picked
+
+
+def _one_per_number(rows, size: int) -> list[WaitlistEntry]:
     picked: list[WaitlistEntry] = []
     phones: set[int] = set()
     patients: set[int] = set()
-    for entry in eligible_entries(cancellation=cancellation, at=at)[: size * 4]:
+    for entry in rows:
         if entry.patient.phone_id in phones or entry.patient_id in patients:
             continue
         phones.add(entry.patient.phone_id)

@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
-from collections import Counter
+from collections import Counter, defaultdict
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -31,7 +31,15 @@ from waitlist.selectors import location_cutoff_minutes, location_window
 
 from .models import Cancellation, Offer, OfferMessage
 from .policy import plan_wave
-from .selectors import busy_until, cancellation_deadline, exclusion_summary, pick_wave
+from .selectors import (
+    WEEK,
+    busy_until,
+    cancellation_deadline,
+    caps_bound,
+    caps_rule,
+    exclusion_summary,
+    pick_wave,
+)
 from .texts import slot_context
 
 log = logging.getLogger(__name__)
@@ -295,6 +303,7 @@ def wave_advance(
         # wait on each other's unique-index entries in one order and cannot deadlock
         offers = _offers_insert(cancellation=c, entries=sorted(entries, key=lambda e: e.patient.phone_id),
                                 wave=wave, at=at, expires_at=plan.expires_at)
+        _caps_note(phone_ids=[offer.phone_id for offer in offers], at=at)
         # A text held up by retries or a backlog must not reach the patient after the location's
         # sending hours (the reference texted at night): it may leave until the hold ends or the
         # window closes, whichever is first. Twilio's validity period is cut the same way.
@@ -345,6 +354,31 @@ def _offers_insert(
             continue
         offers.append(offer)
     return offers
+
+
+def _caps_note(*, phone_ids: list[int], at: dt.datetime) -> None:
+    """Write on the entries of these numbers until when the offer caps keep them out (selection's
+    first, cheap test). Computed from the offers stored, which are only ever added, so a value
+    written from an older read is lower than the truth: it can let a capped entry through to the
+    exact counts, never keep an eligible one out. A patient given another number starts afresh
+    (waitlist.services.patient_upsert)."""
+    if not phone_ids:
+        return
+    sent: dict[int, list[dt.datetime]] = defaultdict(list)
+    for phone_id, sent_at in Offer.objects.filter(phone_id__in=phone_ids, sent_at__gte=at - WEEK).values_list(
+        "phone_id", "sent_at"
+    ):
+        sent[phone_id].append(sent_at)
+    by_bound: dict[dt.datetime, list[int]] = defaultdict(list)
+    for phone_id, times in sent.items():
+        bound = caps_bound(times)
+        if bound is not None:
+            by_bound[bound].append(phone_id)
+    rule = caps_rule()
+    for bound, phones in sorted(by_bound.items()):
+        WaitlistEntry.objects.filter(patient__phone_id__in=phones).update(
+            offer_capped_until=bound, offer_caps_rule=rule
+        )
 
 
 # --- replies ------------------------------------------------------------------------------------------
@@ -522,11 +556,15 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
         audit_record_many(actor=SYSTEM, action="offer.expired", objs=offers, before={"status": "pending"},
                           after={"status": "expired"})
         # the text never left (a backlog, an outage): silence is not the patient's doing
-        texted = set(
-            OfferMessage.objects.filter(
-                offer_id__in=[offer.pk for offer in offers], role="offer", message__send_state=Message.SendState.SENT
-            ).values_list("offer_id", flat=True)
-        )
+        # driven by the offers' ids, the state read per row: filtering on the message's state let
+        # SQLite start from every sent message (a scan that grew with the outbox)
+        texted = {
+            offer_id
+            for offer_id, state in OfferMessage.objects.filter(
+                offer_id__in=[offer.pk for offer in offers], role="offer"
+            ).values_list("offer_id", "message__send_state")
+            if state == Message.SendState.SENT
+        }
         silent = Counter(offer.entry_id for offer in offers if offer.pk in texted)
         for times in set(silent.values()):
             WaitlistEntry.objects.filter(pk__in=[e for e, k in silent.items() if k == times]).update(

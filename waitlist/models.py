@@ -163,6 +163,12 @@ class WaitlistEntry(models.Model):
     priority = models.IntegerField(default=0)
     priority_breakdown = models.JSONField(default=dict, blank=True)
     priority_on = models.DateField(null=True, blank=True)
+    # The engine's cheap first test of the offer caps (offers.selectors.caps_bound): until this
+    # instant the entry's number had reached a cap under the rule in `offer_caps_rule`. A lower
+    # bound written with each wave, so selection skips capped numbers without counting their
+    # offers; the exact counts are still checked for every entry it lets through.
+    offer_capped_until = models.DateTimeField(null=True, blank=True, editable=False)
+    offer_caps_rule = models.CharField(max_length=16, blank=True, default="", editable=False)
     consecutive_no_reply = models.PositiveSmallIntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -95,6 +95,9 @@ def patient_upsert(
     elif external_id:
         patient.external_id = external_id
     patient.first_name, patient.last_name = first_name.strip(), last_name.strip()
+    if not created and patient.phone_id != number.pk:
+        # the offer-caps bound on the entries was the old number's (offers.services._caps_note)
+        WaitlistEntry.objects.filter(patient=patient).update(offer_capped_until=None, offer_caps_rule="")
     patient.phone = number
     patient.relationship, patient.language = relationship, language
     patient.full_clean()

@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from offers import services
-from offers.models import Cancellation
+from offers.models import Cancellation, Offer
+from waitlist.models import WaitlistEntry
 
 from ._support import SLOT_AT, clinic, pending, slot, text_in, waiting
 
@@ -45,3 +46,43 @@ def test_with_caps_lifted_the_slot_waits_for_the_busy_number_and_offers_it_when_
     settle()
     (offer,) = pending(second)
     assert offer.entry_id == e.pk
+
+
+def _as_if_sent_then(entry):
+    # the offer is moved two days back, so the caps bound its wave wrote (a day after it) has lapsed
+    WaitlistEntry.objects.filter(pk=entry.pk).update(offer_capped_until=None)
+
+
+def test_with_the_default_caps_a_number_held_by_an_offer_older_than_a_day_is_still_waited_for(clock, settle, settings):
+    # a hold that outlived the day cap (the timer was down): the number is busy but not capped, so
+    # the quick "nobody can be busy" answer must not apply
+    cl = clinic()
+    (e,) = waiting(1)
+    first = slot(cl, start_at=SLOT_AT + dt.timedelta(days=3))
+    settle()
+    (busy,) = pending(first)
+    Offer.objects.filter(pk=busy.pk).update(sent_at=busy.sent_at - dt.timedelta(days=2))
+    _as_if_sent_then(e)
+    second = slot(cl, start_at=SLOT_AT + dt.timedelta(days=2))
+    settle()
+    second.refresh_from_db()
+    assert second.status == Cancellation.Status.OPEN
+    assert second.next_wave_at == busy.expires_at + dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
+
+
+def test_with_the_default_caps_a_number_resting_after_an_offer_older_than_a_day_is_waited_for(clock, settle, settings):
+    cl = clinic()
+    (e,) = waiting(1)
+    first = slot(cl, start_at=SLOT_AT + dt.timedelta(days=3))
+    settle()
+    (busy,) = pending(first)
+    text_in(busy.phone.e164, "no")
+    settle()
+    busy.refresh_from_db()
+    Offer.objects.filter(pk=busy.pk).update(sent_at=busy.sent_at - dt.timedelta(days=2))
+    _as_if_sent_then(e)
+    second = slot(cl, start_at=SLOT_AT + dt.timedelta(days=2))
+    settle()
+    second.refresh_from_db()
+    assert second.status == Cancellation.Status.OPEN
+    assert second.next_wave_at == busy.ended_at + dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
