@@ -48,41 +48,36 @@ def test_with_caps_lifted_the_slot_waits_for_the_busy_number_and_offers_it_when_
     assert offer.entry_id == e.pk
 
 
-def _as_if_sent_then(entry):
-    # the offer is moved two days back, so the caps bound its wave wrote (a day after it) has lapsed
-    WaitlistEntry.objects.filter(pk=entry.pk).update(offer_capped_until=None)
+def _offer_from_two_days_ago(settle, *, declined: bool) -> tuple:
+    """One waiting patient, offered a later slot; the offer is then moved two days back (with the
+    caps bound its wave wrote, a day after it, cleared as lapsed). Returns the offer and a slot
+    logged after it."""
+    cl = clinic()
+    (e,) = waiting(1)
+    first = slot(cl, start_at=SLOT_AT + dt.timedelta(days=3))
+    settle()
+    (busy,) = pending(first)
+    if declined:
+        text_in(busy.phone.e164, "no")
+        settle()
+        busy.refresh_from_db()
+    Offer.objects.filter(pk=busy.pk).update(sent_at=busy.sent_at - dt.timedelta(days=2))
+    WaitlistEntry.objects.filter(pk=e.pk).update(offer_capped_until=None)
+    second = slot(cl, start_at=SLOT_AT + dt.timedelta(days=2))
+    settle()
+    second.refresh_from_db()
+    return busy, second
 
 
 def test_with_the_default_caps_a_number_held_by_an_offer_older_than_a_day_is_still_waited_for(clock, settle, settings):
     # a hold that outlived the day cap (the timer was down): the number is busy but not capped, so
     # the quick "nobody can be busy" answer must not apply
-    cl = clinic()
-    (e,) = waiting(1)
-    first = slot(cl, start_at=SLOT_AT + dt.timedelta(days=3))
-    settle()
-    (busy,) = pending(first)
-    Offer.objects.filter(pk=busy.pk).update(sent_at=busy.sent_at - dt.timedelta(days=2))
-    _as_if_sent_then(e)
-    second = slot(cl, start_at=SLOT_AT + dt.timedelta(days=2))
-    settle()
-    second.refresh_from_db()
+    busy, second = _offer_from_two_days_ago(settle, declined=False)
     assert second.status == Cancellation.Status.OPEN
     assert second.next_wave_at == busy.expires_at + dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
 
 
 def test_with_the_default_caps_a_number_resting_after_an_offer_older_than_a_day_is_waited_for(clock, settle, settings):
-    cl = clinic()
-    (e,) = waiting(1)
-    first = slot(cl, start_at=SLOT_AT + dt.timedelta(days=3))
-    settle()
-    (busy,) = pending(first)
-    text_in(busy.phone.e164, "no")
-    settle()
-    busy.refresh_from_db()
-    Offer.objects.filter(pk=busy.pk).update(sent_at=busy.sent_at - dt.timedelta(days=2))
-    _as_if_sent_then(e)
-    second = slot(cl, start_at=SLOT_AT + dt.timedelta(days=2))
-    settle()
-    second.refresh_from_db()
+    busy, second = _offer_from_two_days_ago(settle, declined=True)
     assert second.status == Cancellation.Status.OPEN
     assert second.next_wave_at == busy.ended_at + dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
