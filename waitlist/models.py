@@ -168,7 +168,7 @@ class WaitlistEntry(models.Model):
     # bound written with each wave, so selection skips capped numbers without counting their
     # offers; the exact counts are still checked for every entry it lets through.
     offer_capped_until = models.DateTimeField(null=True, blank=True, editable=False)
-    offer_caps_rule = models.CharField(max_length=16, blank=True, default="", editable=False)
+    offer_caps_rule = models.CharField(max_length=16, blank=True, default="", db_default="", editable=False)
     consecutive_no_reply = models.PositiveSmallIntegerField(default=0)
     last_activity_at = models.DateTimeField(null=True, blank=True)
     external_id = models.CharField(max_length=64, null=True, blank=True, unique=True)

@@ -18,6 +18,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='waitlistentry',
             name='offer_caps_rule',
-            field=models.CharField(blank=True, default='', editable=False, max_length=16),
+            field=models.CharField(blank=True, db_default='', default='', editable=False, max_length=16),
         ),
     ]
