@@ -26,7 +26,7 @@ from core.services import audit_record, audit_record_many
 from messaging import services as messaging
 from messaging.models import Message
 from waitlist import services as waitlist
-from waitlist.models import AppointmentType, Location, Provider, WaitlistEntry
+from waitlist.models import AppointmentType, Location, Patient, Provider, WaitlistEntry
 from waitlist.selectors import location_cutoff_minutes, location_window
 
 from .models import Cancellation, Offer, OfferMessage
@@ -361,9 +361,16 @@ def _caps_note(*, phone_ids: list[int], at: dt.datetime) -> None:
     first, cheap test). Computed from the offers stored, which are only ever added, so a value
     written from an older read is lower than the truth: it can let a capped entry through to the
     exact counts, never keep an eligible one out. A patient given another number starts afresh
-    (waitlist.services.patient_upsert)."""
+    (waitlist.services.patient_upsert, which changes the patient row first): the patients are read
+    locked, so a change of number either committed before this read (the patient is no longer on
+    these numbers) or waits for this wave."""
     if not phone_ids:
         return
+    on_number: dict[int, list[int]] = defaultdict(list)
+    for patient_id, phone_id in (
+        Patient.objects.select_for_update().filter(phone_id__in=phone_ids).order_by("pk").values_list("pk", "phone_id")
+    ):
+        on_number[phone_id].append(patient_id)
     sent: dict[int, list[dt.datetime]] = defaultdict(list)
     for phone_id, sent_at in Offer.objects.filter(phone_id__in=phone_ids, sent_at__gte=at - WEEK).values_list(
         "phone_id", "sent_at"
@@ -373,12 +380,11 @@ def _caps_note(*, phone_ids: list[int], at: dt.datetime) -> None:
     for phone_id, times in sent.items():
         bound = caps_bound(times)
         if bound is not None:
-            by_bound[bound].append(phone_id)
+            by_bound[bound] += on_number[phone_id]
     rule = caps_rule()
-    for bound, phones in sorted(by_bound.items()):
-        WaitlistEntry.objects.filter(patient__phone_id__in=phones).update(
-            offer_capped_until=bound, offer_caps_rule=rule
-        )
+    for bound, patients in sorted(by_bound.items()):
+        if patients:
+            WaitlistEntry.objects.filter(patient_id__in=patients).update(offer_capped_until=bound, offer_caps_rule=rule)
 
 
 # --- replies ------------------------------------------------------------------------------------------

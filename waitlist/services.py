@@ -95,13 +95,16 @@ def patient_upsert(
     elif external_id:
         patient.external_id = external_id
     patient.first_name, patient.last_name = first_name.strip(), last_name.strip()
-    if not created and patient.phone_id != number.pk:
-        # the offer-caps bound on the entries was the old number's (offers.services._caps_note)
-        WaitlistEntry.objects.filter(patient=patient).update(offer_capped_until=None, offer_caps_rule="")
+    new_number = not created and patient.phone_id != number.pk
     patient.phone = number
     patient.relationship, patient.language = relationship, language
     patient.full_clean()
     patient.save()
+    if new_number:
+        # The offer-caps bound on the entries was the old number's. Cleared after the patient row
+        # is written (and locked): a wave noting its numbers' caps reads their patients locked
+        # (offers.services._caps_note), so it cannot write the old number's bound back.
+        WaitlistEntry.objects.filter(patient=patient).update(offer_capped_until=None, offer_caps_rule="")
     audit_record(actor=actor, action="patient.create" if created else "patient.update", obj=patient,
                  before=before, after=snapshot(patient))
     if consent_source and number.consent_at is None:
