@@ -1,5 +1,7 @@
 # clinicbot: `make run` (set up, migrate, demo data, serve with worker and timer) and `make test`.
-PYTHON ?= python3
+# The distribution's Python 3.11 when it can make a venv (Debian builds it with PGO and LTO; pyenv's
+# default build has neither and ran the fill simulator 21 % slower, docs/PERFORMANCE.md), else python3.
+PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip' >/dev/null 2>&1 && echo /usr/bin/python3.11 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(VENV)/bin/pip

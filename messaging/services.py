@@ -344,7 +344,10 @@ def message_send(*, message_id: int) -> str:
     if phone.cannot_receive:
         _send_failed(message, code="local-cannot-receive", text="not sent: the number cannot receive texts")
         return "cannot-receive"
-    if not message.is_auto_reply and sender_is_paused():
+    # one read of the sender's state: whether outreach is paused, and whether a success must reset
+    # a failure streak (nearly always 0: an UPDATE per text to find that out was wasted)
+    paused, streak = SenderHealth.objects.filter(pk=1).values_list("paused", "failure_streak").first() or (False, 0)
+    if not message.is_auto_reply and paused:
         # the sender is failing as a whole: hold outreach until staff resume it
         _hold(message, until=at + PAUSED_RECHECK)
         return "held-sender-paused"
@@ -364,7 +367,8 @@ def message_send(*, message_id: int) -> str:
         log.exception("backend raised while sending message %s", message.pk)
         result = backends.SendResult(ok=False, error_code="backend", error_message=exc.__class__.__name__, unknown=True)
     if result.ok:
-        return _send_succeeded(message, result, plays_provider=getattr(backend, "plays_provider", False))
+        return _send_succeeded(message, result, plays_provider=getattr(backend, "plays_provider", False),
+                               reset_streak=streak > 0)
     if result.unknown:
         _send_outcome_unknown(message, code=result.error_code, text=result.error_message)
         return "unknown"
@@ -390,14 +394,16 @@ def _hold(message: Message, *, until: dt.datetime | None) -> None:
     )
 
 
-def _send_succeeded(message: Message, result: backends.SendResult, *, plays_provider: bool) -> str:
+def _send_succeeded(message: Message, result: backends.SendResult, *, plays_provider: bool, reset_streak: bool) -> str:
     try:
         with transaction.atomic():
             Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
                 send_state=Message.SendState.SENT, provider_sid=result.sid, sent_at=now(), error_code="",
                 error_message="",
             )
-            SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
+            if reset_streak:
+                # a success breaks a run of failures across different numbers
+                SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
             if result.status:
                 _status_forward(message.pk, result.status)
             # a status callback can beat the API's answer to us: apply what arrived before the sid was known

@@ -39,7 +39,6 @@ from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured, ValidationError
 from django.core.management import call_command
 from django.db import DEFAULT_DB_ALIAS, connections
-from django.db.models import Min
 from django.test.utils import override_settings
 
 from clinicbot import clock
@@ -53,6 +52,7 @@ from waitlist.services import priorities_refresh
 
 from . import services
 from .models import Cancellation, Offer
+from .selectors import timer_next_due
 
 log = logging.getLogger(__name__)
 
@@ -711,7 +711,6 @@ class Simulation:
         backend = SimBackend()
         with override_settings(**_sim_settings(self.policy)), _backend(backend), clock.frozen(self.start) as vclock, _quiet():
             self.clock = vclock
-            self.grace = dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
             for slot in self.slots:
                 self.push(slot.logged_at, "slot", slot)
             for at, phone, body in self.scripted_replies:
@@ -784,14 +783,10 @@ class Simulation:
     def _next_tick(self, last_tick: dt.datetime | None) -> dt.datetime | None:
         """When the policy's timer next finds work: the first hold past its grace or due wave,
         rounded up to the timer's tick."""
-        expiry = Offer.objects.filter(status=Offer.Status.PENDING).aggregate(m=Min("expires_at"))["m"]
-        wave = Cancellation.objects.filter(
-            status__in=Cancellation.ACTIVE, paused=False, next_wave_at__isnull=False
-        ).aggregate(m=Min("next_wave_at"))["m"]
-        candidates = [x for x in (expiry + self.grace if expiry else None, wave) if x is not None]
-        if not candidates:
+        due = timer_next_due()  # what the live timer sleeps until
+        if due is None:
             return None
-        due = max(min(candidates), self.clock.current)
+        due = max(due, self.clock.current)
         tick_us = self.tick // dt.timedelta(microseconds=1)
         offset = (due - self.start) // dt.timedelta(microseconds=1)
         at = self.start + dt.timedelta(microseconds=-(-offset // tick_us) * tick_us)

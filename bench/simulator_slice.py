@@ -1,0 +1,110 @@
+"""A slice of the fill simulator's large world, for side-by-side comparisons of engine changes or
+of Python interpreters.
+
+Builds the world of issue 10's performance run (20,000 patients, 100 providers, 8 locations, 500
+cancellations a day) for the first --days days only, runs one policy over it on a scratch SQLite file
+(deleted afterwards), and prints the process's CPU seconds for the simulation, the SQL statements
+per service, and a digest of the policy's metrics and series: two runs that print the same digest
+made the same offers, texts and fills. The figure is CPU time, robust to other work on the machine;
+start the two runs of a comparison together so they share whatever else runs.
+
+    .venv/bin/python -m bench.simulator_slice --days 1                      # this tree, this interpreter
+    # two interpreters, side by side (the second with the first's packages on its path):
+    .venv/bin/python -m bench.simulator_slice --days 1 --json a.json &
+    /other/python -m bench.simulator_slice --days 1 --json b.json &
+    # two trees: run the command from each checkout (git worktree add /tmp/old <rev>)
+
+It never touches the configured database (the simulator's scratch-file swap refuses to).
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import platform
+import shutil
+import sys
+import sysconfig
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _interpreter() -> dict:
+    maps = Path("/proc/self/maps")
+    return {
+        "executable": sys.executable,
+        "version": platform.python_version(),
+        # pyenv's default build runs on a shared libpython and without --enable-optimizations;
+        # Debian's binary has libpython linked in and is built with PGO and LTO (its changelog; it
+        # strips those flags from sysconfig, so they cannot be read back here)
+        "shared_libpython": maps.exists() and "libpython" in maps.read_text(),
+        "enable_optimizations": "--enable-optimizations" in str(sysconfig.get_config_var("CONFIG_ARGS") or ""),
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--days", type=int, default=1)
+    parser.add_argument("--policy", default="ours", choices=["reference", "nexhealth", "ours"])
+    parser.add_argument("--patients", type=int, default=20000)
+    parser.add_argument("--providers", type=int, default=100)
+    parser.add_argument("--locations", type=int, default=8)
+    parser.add_argument("--per-day", type=int, default=500)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--json", type=Path, help="write the figures here too")
+    args = parser.parse_args(argv)
+
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "clinicbot.settings")
+    import django
+
+    django.setup()
+    from offers import simulation as sim
+
+    config = sim.SimConfig(patients=args.patients, providers=args.providers, locations=args.locations,
+                           per_day=args.per_day, days=args.days, seed=args.seed)
+    cpu0 = time.process_time()
+    world = sim.world_build(config)
+    workdir = Path(tempfile.mkdtemp(prefix="clinicbot-bench-slice-"))
+    try:
+        template = workdir / "template.sqlite3"
+        with sim.database_swapped(sim.sqlite_scratch_settings(template)):
+            sim._migrate()
+            rows = sim.world_prepare(world)
+        world_cpu = time.process_time() - cpu0
+        path = workdir / f"{args.policy}.sqlite3"
+        shutil.copyfile(template, path)
+        with sim.database_swapped(sim.sqlite_scratch_settings(path)):
+            result = sim.policy_run(world=world, policy=sim.default_policies()[args.policy], rows=rows)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    digest = hashlib.sha256(
+        json.dumps([result["metrics"], result["series"]], sort_keys=True, default=str).encode()
+    ).hexdigest()[:16]
+    figures = {
+        "interpreter": _interpreter(),
+        "tree": str(ROOT),
+        "slice": {"days": args.days, "policy": args.policy, "patients": args.patients, "per_day": args.per_day},
+        "world_cpu_seconds": round(world_cpu, 2),
+        "simulate_cpu_seconds": result["run"]["simulate_cpu_seconds"],
+        "simulate_seconds": result["run"]["simulate_seconds"],
+        "queries": result["run"]["queries"],
+        "offers": result["metrics"]["offers"],
+        "texts": result["metrics"]["texts"],
+        "filled": result["metrics"]["filled"],
+        "digest": digest,
+        "load_average": os.getloadavg(),
+    }
+    print(json.dumps(figures, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(figures, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
