@@ -39,11 +39,11 @@ def _interpreter() -> dict:
     return {
         "executable": sys.executable,
         "version": platform.python_version(),
-        # pyenv's default build runs on a shared libpython and without --enable-optimizations;
-        # Debian's binary has libpython linked in and is built with PGO and LTO (its changelog; it
-        # strips those flags from sysconfig, so they cannot be read back here)
+        # pyenv's default build runs on a shared libpython, without --enable-optimizations (its
+        # CONFIG_ARGS); Debian's binary has libpython linked in and is built with PGO and LTO (its
+        # changelog: it strips those flags from sysconfig, so they cannot be read back here)
         "shared_libpython": maps.exists() and "libpython" in maps.read_text(),
-        "enable_optimizations": "--enable-optimizations" in str(sysconfig.get_config_var("CONFIG_ARGS") or ""),
+        "config_args": str(sysconfig.get_config_var("CONFIG_ARGS") or "")[:300],
     }
 
 
