@@ -1,17 +1,19 @@
-"""A slice of the fill simulator's large world, for side-by-side comparisons of engine changes or
+r"""A slice of the fill simulator's large world, for side-by-side comparisons of engine changes or
 of Python interpreters.
 
 Builds the world of issue 10's performance run (20,000 patients, 100 providers, 8 locations, 500
 cancellations a day) for the first --days days only, runs one policy over it on a scratch SQLite file
 (deleted afterwards), and prints the process's CPU seconds for the simulation, the SQL statements
 per service, and a digest of the policy's metrics and series: two runs that print the same digest
-made the same offers, texts and fills. The figure is CPU time, robust to other work on the machine;
-start the two runs of a comparison together so they share whatever else runs.
+made the same offers, texts and fills. The figure is CPU time, which other work on the machine
+moves less than wall time but still by a few per cent: start the two runs of a comparison together
+so they share whatever else runs, and compare only runs made on one machine.
 
     .venv/bin/python -m bench.simulator_slice --days 1                      # this tree, this interpreter
-    # two interpreters, side by side (the second with the first's packages on its path):
+    # two interpreters, side by side (the second borrows the venv's packages: same 3.11 ABI):
     .venv/bin/python -m bench.simulator_slice --days 1 --json a.json &
-    /other/python -m bench.simulator_slice --days 1 --json b.json &
+    PYTHONPATH=.venv/lib/python3.11/site-packages ~/.pyenv/versions/3.11.7/bin/python \
+        -m bench.simulator_slice --days 1 --json b.json &
     # two trees: run the command from each checkout (git worktree add /tmp/old <rev>)
 
 It never touches the configured database (the simulator's scratch-file swap refuses to).
