@@ -1,6 +1,6 @@
 # clinicbot: `make run` (set up, migrate, demo data, serve with worker and timer) and `make test`.
 # The distribution's Python 3.11 when it can make a venv (Debian builds it with PGO and LTO; pyenv's
-# default build has neither and ran the fill simulator 21 % slower, docs/PERFORMANCE.md), else python3.
+# default build has neither and used 27 % more CPU on the fill simulator, docs/PERFORMANCE.md), else python3.
 PYTHON ?= $(shell /usr/bin/python3.11 -c 'import ensurepip' >/dev/null 2>&1 && echo /usr/bin/python3.11 || echo python3)
 VENV := .venv
 PY := $(VENV)/bin/python
