@@ -16,7 +16,7 @@ so they share whatever else runs, and compare only runs made on one machine.
         -m bench.simulator_slice --days 1 --json b.json &
     # two trees: run the command from each checkout (git worktree add /tmp/old <rev>)
 
-It never touches the configured database (the simulator's scratch-file swap refuses to).
+It never touches the configured database (the simulator's scratch files, deleted afterwards).
 """
 
 from __future__ import annotations
@@ -26,10 +26,8 @@ import hashlib
 import json
 import os
 import platform
-import shutil
 import sys
 import sysconfig
-import tempfile
 import time
 from pathlib import Path
 
@@ -72,19 +70,11 @@ def main(argv: list[str] | None = None) -> int:
                            per_day=args.per_day, days=args.days, seed=args.seed)
     cpu0 = time.process_time()
     world = sim.world_build(config)
-    workdir = Path(tempfile.mkdtemp(prefix="clinicbot-bench-slice-"))
-    try:
-        template = workdir / "template.sqlite3"
-        with sim.database_swapped(sim.sqlite_scratch_settings(template)):
-            sim._migrate()
-            rows = sim.world_prepare(world)
-        world_cpu = time.process_time() - cpu0
-        path = workdir / f"{args.policy}.sqlite3"
-        shutil.copyfile(template, path)
-        with sim.database_swapped(sim.sqlite_scratch_settings(path)):
-            result = sim.policy_run(world=world, policy=sim.default_policies()[args.policy], rows=rows)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    # the simulator's own scratch handling (template file, copy, deletion), in this process
+    results, _where = sim.simulate(world=world, policies=[sim.default_policies()[args.policy]], jobs=1)
+    result = results[0]
+    # everything but the policy's run: building the world, migrating and filling the scratch file
+    world_cpu = time.process_time() - cpu0 - result["run"]["simulate_cpu_seconds"]
     digest = hashlib.sha256(
         json.dumps([result["metrics"], result["series"]], sort_keys=True, default=str).encode()
     ).hexdigest()[:16]
