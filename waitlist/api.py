@@ -482,8 +482,12 @@ class PatientSerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=80)
     last_name = serializers.CharField(max_length=80)
     phone = PhoneField(max_length=40, help_text="E.164 (other forms are normalised); may be shared by patients")
-    relationship = serializers.ChoiceField(choices=Patient.Relationship.values, default=Patient.Relationship.SELF)
-    language = serializers.ChoiceField(choices=Patient.Language.values, default=Patient.Language.EN)
+    # no serializer default: DRF would put it in every full write and overwrite the stored value of a
+    # field the sender left out; a new patient gets `self` / `en` in `patient_apply`
+    relationship = serializers.ChoiceField(choices=Patient.Relationship.values, required=False,
+                                           help_text="Omitted: kept, or `self` for a new patient")
+    language = serializers.ChoiceField(choices=Patient.Language.values, required=False,
+                                       help_text="Omitted: kept, or `en` for a new patient")
     consent_source = PhoneChoiceField(choices=CONSENT_SOURCES, required=False, allow_blank=True,
                                       help_text="How SMS consent was given; recorded once per number")
     consent_at = PhoneDateTimeField(required=False, allow_null=True)
