@@ -136,14 +136,23 @@ def entry_save(
         raise TypeError(f"unknown entry fields: {sorted(unknown)}")
     created = entry is None
     before = None
+    caps_cleared = False
     if created:
         entry = WaitlistEntry(patient=patient, joined_at=fields.pop("joined_at", None) or now())
     else:
+        # The caller's copy was read before this transaction (a form, an API lookup, an import row):
+        # the engine may have filled, capped or counted the entry since. Re-read it (locked where
+        # the database can) and write back only what the caller changes, so an accepted offer's
+        # `active=False`, a silence count or a caps bound is never undone by a stale copy.
+        entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("patient").get(pk=entry.pk)
         before = snapshot(entry)
+        if patient.pk != entry.patient_id and patient.phone_id != entry.patient.phone_id:
+            # the caps bound was the old number's (as when a patient's number changes)
+            entry.offer_capped_until, entry.offer_caps_rule = None, ""
+            caps_cleared = True
         entry.patient = patient
+    fields = {k: v for k, v in fields.items() if not (k == "joined_at" and v is None)}
     for key, value in fields.items():
-        if key == "joined_at" and value is None:
-            continue
         setattr(entry, key, value)
     if providers is not None:
         entry.has_provider_prefs = bool(providers)
@@ -152,7 +161,15 @@ def entry_save(
     _refresh_priority_fields(entry, _today())
     entry.last_activity_at = now()
     entry.full_clean(exclude=["patient", "appointment_type"] if created else None)
-    entry.save()
+    if created:
+        entry.save()
+    else:
+        entry.save(update_fields=[
+            *fields, "patient", "priority", "priority_breakdown", "priority_on", "last_activity_at",
+            *(["has_provider_prefs"] if providers is not None else []),
+            *(["has_location_prefs"] if locations is not None else []),
+            *(["offer_capped_until", "offer_caps_rule"] if caps_cleared else []),
+        ])
     if providers is not None:
         entry.providers.set(providers)
     if locations is not None:
