@@ -18,7 +18,7 @@ LATE_REPLY_WINDOW = dt.timedelta(days=2)
 
 class OfferEvents:
     def on_reply(self, *, message, parsed) -> bool:
-        offer = offer_for_reply(phone_id=message.phone_id)
+        offer = offer_for_reply(phone_id=message.phone_id, received_at=message.created_at)
         if offer is None:
             return False
         pending = offer.status == Offer.Status.PENDING

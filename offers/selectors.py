@@ -234,12 +234,15 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
     return {name: counts[f"rule{i}"] for i, name in enumerate(rules)}
 
 
-def offer_for_reply(*, phone_id: int) -> Offer | None:
-    """The offer a text from this number answers: the pending one, else the most recent one."""
-    pending = Offer.objects.filter(phone_id=phone_id, status=Offer.Status.PENDING).first()
+def offer_for_reply(*, phone_id: int, received_at: dt.datetime) -> Offer | None:
+    """The offer a text from this number answers: the pending one, else the most recent one. Only
+    offers made before the text arrived count: a YES stored during an outage and read after a later
+    wave offered the number again answers the offer the patient had seen, not the new one."""
+    offers = Offer.objects.filter(phone_id=phone_id, sent_at__lte=received_at)
+    pending = offers.filter(status=Offer.Status.PENDING).first()
     if pending is not None:
         return pending
-    return Offer.objects.filter(phone_id=phone_id).order_by("-sent_at", "-pk").first()
+    return offers.order_by("-sent_at", "-pk").first()
 
 
 def timer_next_due() -> dt.datetime | None:

@@ -272,14 +272,14 @@ def wave_advance(
             opens = window.next_open(at)
             if opens is None or opens + min_hold > deadline:
                 if not pending:
-                    _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at)
+                    _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at, actor=actor)
                 return "cutoff"
             Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(next_wave_at=opens)
             return "waiting-for-window"
         plan = plan_wave(at=at, deadline=deadline)
         if plan is None:
             if not pending:
-                _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at)
+                _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at, actor=actor)
             return "cutoff"
         entries = pick_wave(cancellation=c, at=at, size=plan.batch)
         if not entries:
@@ -290,7 +290,7 @@ def wave_advance(
                     Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(next_wave_at=retry)
                     return "waiting-for-busy"
                 _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.EXHAUSTED, at=at,
-                     summary=exclusion_summary(cancellation=c, at=at))
+                     actor=actor, summary=exclusion_summary(cancellation=c, at=at))
             return "exhausted"
         n = Cancellation.objects.filter(pk=c.pk, current_wave=c.current_wave, status__in=ACTIVE).update(
             current_wave=F("current_wave") + 1, status=Cancellation.Status.OFFERING, next_wave_at=None
@@ -314,6 +314,9 @@ def wave_advance(
         untextable = [offer.pk for offer, message in zip(offers, texts, strict=True) if message is None]
         if untextable:
             Offer.objects.filter(pk__in=untextable).update(status=Offer.Status.UNDELIVERABLE, ended_at=at)
+            audit_record_many(actor=actor, action="offer.undeliverable",
+                              objs=[offer for offer in offers if offer.pk in untextable],
+                              before={"status": "pending"}, after={"status": "undeliverable"})
         made = len(offers) - len(untextable)
         audit_record(actor=actor, action="cancellation.wave", obj=c, after={"wave": wave, "offers": made,
                      "hold_seconds": int(plan.hold.total_seconds())})
@@ -400,8 +403,9 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
         at = now()
         try:
             with transaction.atomic():
+                # a YES stored before the offer existed (held up by an outage) answers an older one
                 n = Offer.objects.filter(
-                    pk=offer.pk, status=Offer.Status.PENDING, expires_at__gt=received_at
+                    pk=offer.pk, status=Offer.Status.PENDING, expires_at__gt=received_at, sent_at__lte=received_at
                 ).update(status=Offer.Status.ACCEPTED, responded_at=at, ended_at=at)
                 if n != 1:
                     raise _NotWon
@@ -466,6 +470,9 @@ def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datet
     if offer.status == Offer.Status.ACCEPTED:
         _text(offer, "confirmed", "reply")  # a repeated YES from the winner: repeat the confirmation
         return "already-accepted"
+    # a late YES is still an answer: the texts below tell the patient they stay on the waitlist, so an
+    # entry the engine ended for silence (perhaps at this very hold's end) must come back
+    waitlist.entry_replied(entry_id=offer.entry_id, actor=Actor.patient(offer.phone.e164))
     if offer.status in (Offer.Status.SUPERSEDED,) or offer.cancellation.status == Cancellation.Status.FILLED:
         # a YES already in flight when the slot was filled is answered by the "taken" notice sent
         # then: one "taken" text per patient, not two
@@ -492,7 +499,7 @@ def offer_decline(*, offer_id: int, message: Message | None = None) -> str:
         _link_inbound(offer, message)
         if n != 1:
             return "not-pending"
-        WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=0, last_activity_at=at)
+        waitlist.entry_replied(entry_id=offer.entry_id, actor=actor)
         audit_record(actor=actor, action="offer.declined", obj=offer, before={"status": "pending"},
                      after={"status": "declined"})
         _text(offer, "declined_ack", "reply")
@@ -507,6 +514,8 @@ def offer_clarify(*, offer_id: int, message: Message) -> str:
         Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
         offer.cancellation = _slot(offer.cancellation_id)
         _link_inbound(offer, message)
+        # an answer we could not read is still an answer, not a silence
+        waitlist.entry_replied(entry_id=offer.entry_id, actor=Actor.patient(offer.phone.e164))
         n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING, clarified=False).update(clarified=True)
         if n == 1:
             _text(offer, "clarify", "reply", reply_by=offer.expires_at)
@@ -564,14 +573,16 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
         # the text never left (a backlog, an outage): silence is not the patient's doing
         # driven by the offers' ids, the state read per row: filtering on the message's state let
         # SQLite start from every sent message (a scan that grew with the outbox)
-        texted = {
-            offer_id
-            for offer_id, state in OfferMessage.objects.filter(
-                offer_id__in=[offer.pk for offer in offers], role="offer"
-            ).values_list("offer_id", "message__send_state")
-            if state == Message.SendState.SENT
-        }
-        silent = Counter(offer.entry_id for offer in offers if offer.pk in texted)
+        # and a hold the patient answered with something we could not read was not silence either
+        texted, answered = set(), set()
+        for offer_id, role, state in OfferMessage.objects.filter(
+            offer_id__in=[offer.pk for offer in offers], role__in=("offer", "reply")
+        ).values_list("offer_id", "role", "message__send_state"):
+            if role == "reply":
+                answered.add(offer_id)
+            elif state == Message.SendState.SENT:
+                texted.add(offer_id)
+        silent = Counter(offer.entry_id for offer in offers if offer.pk in texted - answered)
         for times in set(silent.values()):
             WaitlistEntry.objects.filter(pk__in=[e for e, k in silent.items() if k == times]).update(
                 consecutive_no_reply=F("consecutive_no_reply") + times

@@ -233,17 +233,46 @@ def entry_deactivate(*, entry_id: int, reason: str, actor: Actor, note: str = ""
 
 
 def entry_reactivate(*, entry_id: int, actor: Actor) -> bool:
-    with transaction.atomic():
-        n = WaitlistEntry.objects.filter(pk=entry_id, active=False).exclude(
+    return _reactivate(
+        WaitlistEntry.objects.filter(pk=entry_id, active=False).exclude(
             inactive_reason=WaitlistEntry.InactiveReason.FULFILLED
-        ).update(active=True, inactive_reason="", inactive_at=None, consecutive_no_reply=0, last_activity_at=now())
+        ),
+        entry_id=entry_id, actor=actor,
+    )
+
+
+def entry_replied(*, entry_id: int, actor: Actor) -> bool:
+    """The patient answered an offer, in any way and at any time: the count of silences starts
+    again, and an entry the engine took off the list for silence comes back (whoever answers is not
+    unresponsive, and every reply to an offer tells them they stay on the waitlist). An entry staff,
+    an import or a booking ended stays ended. Returns whether the entry came back."""
+    at = now()
+    # no savepoint: every caller is already in a transaction, and this runs on every reply
+    with transaction.atomic(savepoint=False):
+        if WaitlistEntry.objects.filter(pk=entry_id, active=True).update(consecutive_no_reply=0, last_activity_at=at):
+            return False
+        back = _reactivate(
+            WaitlistEntry.objects.filter(
+                pk=entry_id, active=False, inactive_reason=WaitlistEntry.InactiveReason.UNRESPONSIVE
+            ),
+            entry_id=entry_id, actor=actor, note="answered an offer",
+        )
+        if not back:
+            WaitlistEntry.objects.filter(pk=entry_id).update(consecutive_no_reply=0, last_activity_at=at)
+        return back
+
+
+def _reactivate(entries, *, entry_id: int, actor: Actor, note: str = "") -> bool:
+    with transaction.atomic(savepoint=False):
+        n = entries.update(active=True, inactive_reason="", inactive_at=None, consecutive_no_reply=0,
+                           last_activity_at=now())
         if n == 1:
             # the daily refresh skips inactive entries: bring the stored score up to today now
             entry = WaitlistEntry.objects.get(pk=entry_id)
             _refresh_priority_fields(entry, _today())
             entry.save(update_fields=["priority", "priority_breakdown", "priority_on"])
             audit_record(actor=actor, action="entry.reactivate", object_type="waitlist.waitlistentry",
-                         object_id=entry_id, before={"active": False}, after={"active": True})
+                         object_id=entry_id, before={"active": False}, after={"active": True}, note=note)
         return n == 1
 
 
