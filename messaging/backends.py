@@ -21,6 +21,21 @@ PER_NUMBER_OTHER = {"21211", "30003", "30004", "30005", "30007", "30008", "30036
 PER_NUMBER_EXPLAINED = PER_NUMBER_OPTED_OUT | PER_NUMBER_CANNOT_RECEIVE | {"21211", "30004", "30005"}
 SENDER_WIDE = {"20003", "30034", "21611", "20404", "21606", "21212"}
 
+# Twilio's default keyword handling on a long code (FACTS.md): a whole body that is one of these words,
+# in any case, is answered by Twilio itself, which after an opt-out also refuses our sends (21610).
+# YES is a default opt-in word too, but it is our accept word: it is answered as an accept here.
+DEFAULT_KEYWORDS = {
+    **dict.fromkeys(("STOP", "STOPALL", "UNSUBSCRIBE", "CANCEL", "END", "QUIT", "OPTOUT", "REVOKE"), "STOP"),
+    **dict.fromkeys(("START", "UNSTOP"), "START"),
+    **dict.fromkeys(("HELP", "INFO"), "HELP"),
+}
+
+
+def default_keyword(body: str) -> str:
+    """STOP, START or HELP when Twilio's default handling recognises the body as that kind of keyword."""
+    return DEFAULT_KEYWORDS.get((body or "").strip().upper(), "")
+
+
 # Seconds the SDK waits for Twilio. A connection that never opens is retried; one that opened and
 # then timed out may have created the message, so its outcome is "unknown" (shown to staff).
 HTTP_TIMEOUT = 15
@@ -53,6 +68,8 @@ class DevBackend:
 
     name = "dev"
     plays_provider = True
+    # nobody stands between the phone simulator and us to answer STOP or HELP: we do
+    answers_default_keywords = False
 
     def send(self, sms: OutgoingSms) -> SendResult:
         return SendResult(ok=True, sid="SM" + secrets.token_hex(16), status="queued")
@@ -74,6 +91,7 @@ def _never_reached_twilio(exc: BaseException) -> bool:
 class TwilioBackend:
     name = "twilio"
     plays_provider = False
+    answers_default_keywords = True
 
     def __init__(self):
         from twilio.http.http_client import TwilioHttpClient

@@ -52,6 +52,8 @@ class ConsentEvent(models.Model):
         OPT_OUT = "opt_out", "Opt-out"
         HELP = "help", "Help"
         CANNOT_RECEIVE = "cannot_receive", "Cannot receive texts"
+        # the number's consent was someone else's (a "wrong number" reply): nobody's consent is on record
+        CONSENT_CLEARED = "consent_cleared", "Consent cleared"
 
     class Source(models.TextChoices):
         KEYWORD = "keyword", "SMS keyword"

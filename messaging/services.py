@@ -56,6 +56,12 @@ ESSENTIAL_REPLIES = frozenset({"confirmed", "opt_out_confirm"})
 STAY_ON_LIST_TEMPLATE = "stay_on_list"
 STAY_ON_LIST_WAIT = dt.timedelta(days=7)  # the text promises removal "in 7 days"
 LOOP_GUARD = dt.timedelta(hours=1)
+# Outreach valid only until the sending hours close is held for the next opening instead when less
+# than this is left: a long code sends about one segment a second, so a text handed over seconds
+# before closing would mostly expire in Twilio's queue (Twilio's own minimum is 1 s).
+WINDOW_MIN_VALIDITY = dt.timedelta(seconds=5)
+# Twilio's error for a text whose validity period ran out in its queue
+VALIDITY_EXPIRED = "30036"
 # A send task can sit in a long queue for minutes under load. The sweeper re-enqueues a text it
 # suspects lost (a crashed Redis-broker cluster) once after 30 s, then at most this often, so a
 # backlog is not multiplied by its own copies (docs/PERFORMANCE.md, section 5).
@@ -82,7 +88,11 @@ def consent_record(
     lift_opt_out: bool = False,
 ) -> PhoneNumber:
     """Record SMS consent. Only staff with recorded consent re-subscribe an opted-out number
-    (`lift_opt_out`); an import or a YES text never does."""
+    (`lift_opt_out`); an import or a YES text never does.
+
+    A number reported as a wrong number takes consent from staff only, and their consent clears the
+    flag: they have reached whoever has the number now. An import or the API still sending the
+    previous owner's consent is not recorded (it would make a stranger offerable again)."""
     if source not in PhoneNumber.ConsentSource.values:
         raise ValidationError({"consent_source": f"Unknown consent source {source!r}."})
     at = at or now()
@@ -93,9 +103,18 @@ def consent_record(
         consent_recorded_by=actor.label,
         consent_disclosure_version=disclosure_version,
     )
+    target = PhoneNumber.objects.filter(pk=phone.pk)
+    if event_source == ConsentEvent.Source.STAFF:
+        values.update(wrong_number_flagged=False)
+    else:
+        target = target.filter(wrong_number_flagged=False)
     if lift_opt_out:
         values.update(opted_out=False, opted_out_at=None, opted_out_source="")
-    PhoneNumber.objects.filter(pk=phone.pk).update(**values)
+    if target.update(**values) != 1:
+        log.info("consent for %s from %s not recorded: the number was reported as a wrong number",
+                 mask(phone.e164), event_source)
+        phone.refresh_from_db()
+        return phone
     phone.refresh_from_db()
     ConsentEvent.objects.create(
         phone=phone,
@@ -108,6 +127,43 @@ def consent_record(
     )
     audit_record(actor=actor, action="consent.record", obj=phone, before=before, after=snapshot(phone))
     return phone
+
+
+def phone_flag_wrong_number(*, phone: PhoneNumber, actor: Actor, message: Message) -> bool:
+    """Someone at this number says it is not the patient's: flag it for staff and clear the consent
+    on record in the caller's transaction. That consent was the previous owner's, so the new owner's
+    START (which our opt-out confirmation invites) must find none to bring back (docs/SMS.md).
+    Returns whether the flag is new."""
+    n = PhoneNumber.objects.filter(pk=phone.pk, wrong_number_flagged=False).update(wrong_number_flagged=True)
+    if n == 1:
+        audit_record(actor=actor, action="phone.wrong_number", obj=phone, before={"wrong_number_flagged": False},
+                     after={"wrong_number_flagged": True})
+    _consent_clear_of_wrong_number(phone=phone, actor=actor, message=message,
+                                   note="reported as a wrong number: the consent was the previous owner's")
+    phone.refresh_from_db()
+    return n == 1
+
+
+def _consent_clear_of_wrong_number(*, phone: PhoneNumber, actor: Actor, message: Message, note: str) -> bool:
+    before = PhoneNumber.objects.filter(pk=phone.pk).values(
+        "consent_at", "consent_source", "consent_recorded_by", "consent_disclosure_version"
+    ).first()
+    n = PhoneNumber.objects.filter(pk=phone.pk, wrong_number_flagged=True, consent_at__isnull=False).update(
+        consent_at=None, consent_source="", consent_recorded_by="", consent_disclosure_version=""
+    )
+    if n != 1:
+        return False
+    at = now()
+    ConsentEvent.objects.create(
+        phone=phone, kind=ConsentEvent.Kind.CONSENT_CLEARED, source=ConsentEvent.Source.KEYWORD,
+        recorded_by=actor.label, at=at, message=message, note=note,
+    )
+    audit_record(
+        actor=actor, action="consent.clear", obj=phone, before=before,
+        after={"consent_at": None, "consent_source": "", "consent_recorded_by": "", "consent_disclosure_version": ""},
+        note=note,
+    )
+    return True
 
 
 def phone_opt_out(*, phone: PhoneNumber, source: str, actor: Actor, message: Message | None = None) -> bool:
@@ -131,14 +187,23 @@ def phone_opt_out(*, phone: PhoneNumber, source: str, actor: Actor, message: Mes
 
 
 def phone_opt_in_by_keyword(*, phone: PhoneNumber, actor: Actor, message: Message) -> bool:
-    """START / UNSTOP: lifts an opt-out (Twilio unblocks the number on the same words)."""
+    """START / UNSTOP: lifts an opt-out (Twilio unblocks the number on the same words). It gives no
+    consent: a number that never had any still has none, and one reported as a wrong number keeps
+    none (consent still on such a number, flagged before the report cleared it, is cleared now)."""
     at = now()
+    wrong_number = PhoneNumber.objects.filter(pk=phone.pk, wrong_number_flagged=True).exists()
+    if wrong_number:
+        _consent_clear_of_wrong_number(
+            phone=phone, actor=actor, message=message,
+            note="START from a number reported as a wrong number: the previous owner's consent is not restored",
+        )
     n = PhoneNumber.objects.filter(pk=phone.pk, opted_out=True).update(
         opted_out=False, opted_out_at=None, opted_out_source=""
     )
     ConsentEvent.objects.create(
         phone=phone, kind=ConsentEvent.Kind.OPT_IN, source=ConsentEvent.Source.KEYWORD, recorded_by=actor.label,
         consent_source="sms", at=at, message=message,
+        note="opt-out lifted; no consent (reported as a wrong number)" if wrong_number else "",
     )
     if n == 1:
         audit_record(
@@ -351,15 +416,22 @@ def message_send(*, message_id: int) -> str:
         # the sender is failing as a whole: hold outreach until staff resume it
         _hold(message, until=at + PAUSED_RECHECK)
         return "held-sender-paused"
-    window = default_window()
-    if message.respects_window and message.valid_until is None and not window.is_open(at):
-        # outreach not tied to an offer (a welcome, the retention ask) that a retry or a backlog
-        # pushed past the sending hours waits for them to open again (an offer's text instead
-        # expires at closing: `valid_until`)
-        _hold(message, until=window.next_open(at))
-        return "held-for-window"
-    # an offer's text is worthless after its hold: Twilio drops it from its queue by then
-    validity = (message.valid_until - at).total_seconds() if message.valid_until else None
+    if message.valid_until is not None:
+        # an offer's text is worthless after its hold: Twilio drops it from its queue by then
+        validity = (message.valid_until - at).total_seconds()
+    elif message.respects_window:
+        # outreach not tied to an offer (a welcome, the retention ask) goes only while the sending
+        # hours last, and must not ride Twilio's 10-hour queue into the night either: it is valid
+        # until closing. A retry or a backlog that pushed it past closing, or too close to it to be
+        # delivered, waits for the next opening (an offer's text instead expires: `valid_until`).
+        window = default_window()
+        stops = window.sending_stops_at(at)
+        if not window.is_open(at) or (stops is not None and stops - at < WINDOW_MIN_VALIDITY):
+            _hold(message, until=window.next_open(stops or at))
+            return "held-for-window"
+        validity = (stops - at).total_seconds() if stops is not None else None
+    else:
+        validity = None
     backend = backends.get_backend()
     try:
         result = backend.send(backends.OutgoingSms(to=phone.e164, body=message.body, validity_seconds=validity))
@@ -406,20 +478,14 @@ def _send_succeeded(message: Message, result: backends.SendResult, *, plays_prov
                 SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
             if result.status:
                 _status_forward(message.pk, result.status)
-            # a status callback can beat the API's answer to us: apply what arrived before the sid was known
-            early = list(
-                StatusEvent.objects.filter(provider_sid=result.sid, message__isnull=True).order_by("received_at", "pk")
-            )
-            if early:
-                # only then is the row's fresh state needed (a reload per send was a tenth of its cost)
-                message.refresh_from_db()
-            for event in early:
-                StatusEvent.objects.filter(pk=event.pk).update(message=message)
-                _apply_status(message, event.status, event.error_code)
     except IntegrityError:
         # the provider answered with a sid we already hold: sent, but not traceable; a human looks
         _send_outcome_unknown(message, code="duplicate-sid", text=f"provider returned a known sid {result.sid[:40]}")
         return "unknown"
+    # A status callback can beat the API's answer to us. Looked for only once the sid is committed:
+    # a callback that missed the sid stored its event before this read, or finds the sid itself
+    # after storing it (`status_apply`); either way one of us attaches it.
+    _attach_early_events(message, result.sid)
     if plays_provider:
         enqueue_after_commit(DELIVER_TASK, result.sid)
     return "sent"
@@ -453,13 +519,36 @@ def _apply_failure(message: Message, *, code: str, sender_wide: bool = False) ->
         phone_opt_out(phone=phone, source=ConsentEvent.Source.CARRIER, actor=actor, message=message)
     elif code in backends.PER_NUMBER_CANNOT_RECEIVE:
         phone_mark_cannot_receive(phone=phone, code=code, actor=actor, message=message)
-    if code.startswith("local-") or code in backends.PER_NUMBER_EXPLAINED:
+    if _expired_at_closing(message, code):
+        _resend_at_next_opening(message)  # our own validity ended it: no evidence against the sender
+    elif code.startswith("local-") or code in backends.PER_NUMBER_EXPLAINED:
         pass  # the recipient explains it: no evidence against the sender
     elif sender_wide or code in backends.SENDER_WIDE:
         sender_pause(reason=f"Twilio error {code} affects the whole sender")
     else:
         _note_failure_streak(phone)
     events().on_delivery_failed(message=message)
+
+
+def _expired_at_closing(message: Message, code: str) -> bool:
+    """Outreach that was valid only until the sending hours closed (`message_send`) and was still in
+    Twilio's queue then: a backlog at closing (a late import's welcomes), not a failure."""
+    return code == VALIDITY_EXPIRED and message.respects_window and message.valid_until is None
+
+
+def _resend_at_next_opening(message: Message) -> None:
+    """The same text again, queued for the next opening of the sending hours (the sweeper releases
+    it), as a text held for the window would have been."""
+    if not PhoneNumber.objects.filter(pk=message.phone_id, opted_out=False, cannot_receive=False).exists():
+        return
+    at = now()
+    Message.objects.create(
+        direction=Message.Direction.OUTBOUND, phone_id=message.phone_id, patient_id=message.patient_id,
+        body=message.body, kind=message.kind, template=message.template, template_version=message.template_version,
+        language=message.language, encoding=message.encoding, segments=message.segments,
+        send_state=Message.SendState.QUEUED, respects_window=True, next_attempt_at=default_window().next_open(at),
+        created_at=at,
+    )
 
 
 def _note_failure_streak(phone: PhoneNumber) -> None:
@@ -564,21 +653,46 @@ def status_apply(*, sid: str, status: str, error_code: str = "", params: dict | 
     yet is kept and applied when the send records that sid."""
     status = (status or "").strip().lower()[:24]
     error_code = (error_code or "").strip()[:20]
-    message = (
-        Message.objects.select_related("phone").filter(provider_sid=sid, direction=Message.Direction.OUTBOUND).first()
-    )
+    message = _sent_message(sid)
     try:
         with transaction.atomic():
-            StatusEvent.objects.create(
+            event = StatusEvent.objects.create(
                 provider_sid=sid, status=status, error_code=error_code, message=message,
                 raw_params=_clean_params(params) if params else None, received_at=now(),
             )
     except IntegrityError:
         return "duplicate"
     if message is None:
-        return "unknown-sid"
+        # The send may have committed its sid after our look-up but read the early events before
+        # our event was committed: look again now that it is. The conditional attach settles who
+        # applies it when the send saw it too.
+        message = _sent_message(sid)
+        if message is None:
+            return "unknown-sid"
+        return _attach(event, message) or "applied-by-send"
     with transaction.atomic():
         moved = _apply_status(message, status, error_code)
+    return "applied" if moved else "stale"
+
+
+def _sent_message(sid: str) -> Message | None:
+    return (
+        Message.objects.select_related("phone").filter(provider_sid=sid, direction=Message.Direction.OUTBOUND).first()
+    )
+
+
+def _attach_early_events(message: Message, sid: str) -> None:
+    for event in StatusEvent.objects.filter(provider_sid=sid, message__isnull=True).order_by("received_at", "pk"):
+        _attach(event, message)
+
+
+def _attach(event: StatusEvent, message: Message) -> str:
+    """Give a status that arrived before its sid was known to its message and apply it, once: the
+    send and the callback may both try. '' when the other one did."""
+    with transaction.atomic():
+        if StatusEvent.objects.filter(pk=event.pk, message__isnull=True).update(message=message) != 1:
+            return ""
+        moved = _apply_status(message, event.status, event.error_code)
     return "applied" if moved else "stale"
 
 
@@ -726,29 +840,30 @@ def _inbound_process_one(*, message_id: int) -> str:
 
         if intent == Intent.OPT_OUT:
             if parsed.wrong_number:
-                PhoneNumber.objects.filter(pk=phone.pk).update(wrong_number_flagged=True)
+                phone_flag_wrong_number(phone=phone, actor=actor, message=message)
                 Message.objects.filter(pk=message.pk).update(needs_attention="wrong_number")
             changed = phone_opt_out(phone=phone, source=ConsentEvent.Source.KEYWORD, actor=actor, message=message)
-            # Advanced Opt-Out confirms the keywords it recognised itself (OptOutType=STOP); a free-text
-            # revocation ("stop texting me") reaches only us, so we confirm that one
-            if changed and not _twilio_answered(raw, "STOP"):
+            # Twilio confirms the keywords it recognised itself; a free-text revocation ("stop texting
+            # me") reaches only us, so we confirm that one
+            if changed and not _twilio_answered(message, "STOP"):
                 message_enqueue(phone=phone, template="opt_out_confirm", language=language, auto_reply=True)
             return "opt_out"
         if intent == Intent.OPT_IN:
-            lifted = phone_opt_in_by_keyword(phone=phone, actor=actor, message=message)
-            if _twilio_answered(raw, "START"):
+            phone_opt_in_by_keyword(phone=phone, actor=actor, message=message)
+            if _twilio_answered(message, "START"):
                 return "opt_in"  # Twilio sent its own opt-in confirmation: a second text would be noise
-            if lifted or phone.consent_at is not None:
+            if phone.consent_at is not None:
                 message_enqueue(phone=phone, template="welcome_back", language=language, auto_reply=True)
             else:
-                # START from a number we never had consent for subscribes it to nothing
+                # START from a number with no consent (never had any, or reported as a wrong number)
+                # subscribes it to nothing: "you are resubscribed" would promise offers it will not get
                 _generic_reply(phone=phone, language=language, at=at)
             return "opt_in"
         if intent == Intent.HELP:
             ConsentEvent.objects.create(
                 phone=phone, kind=ConsentEvent.Kind.HELP, source=ConsentEvent.Source.KEYWORD, at=at, message=message
             )
-            if not _twilio_answered(raw, "HELP"):
+            if not _twilio_answered(message, "HELP"):
                 message_enqueue(phone=phone, template="help", language=language, auto_reply=True)
             return "help"
         handled = events().on_reply(message=message, parsed=dataclasses.replace(parsed, intent=intent))
@@ -766,10 +881,17 @@ def _inbound_process_one(*, message_id: int) -> str:
         return "generic"
 
 
-def _twilio_answered(raw: dict, keyword: str) -> bool:
-    """Under Advanced Opt-Out Twilio itself answers the keywords it recognised (the whole body a
-    STOP, START or HELP keyword; it then flags the text `OptOutType`): we must not answer twice."""
-    return settings.TWILIO_ADVANCED_OPT_OUT and raw.get("OptOutType", "").strip().upper() == keyword
+def _twilio_answered(message: Message, keyword: str) -> bool:
+    """Whether Twilio itself answered this text as a STOP, START or HELP keyword: we must not answer
+    twice (after STOP our answer would fail with 21610 anyway). Under Advanced Opt-Out Twilio says so
+    (`OptOutType`); without it its default keywords still apply, unflagged, whenever a real Twilio
+    number received the text."""
+    raw = message.raw_params or {}
+    if settings.TWILIO_ADVANCED_OPT_OUT:
+        return raw.get("OptOutType", "").strip().upper() == keyword
+    if not getattr(backends.get_backend(), "answers_default_keywords", False):
+        return False
+    return backends.default_keyword(message.body) == keyword
 
 
 def _asked_to_stay_on_list(phone: PhoneNumber, at: dt.datetime) -> bool:
