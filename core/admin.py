@@ -8,7 +8,7 @@ from django.db import transaction
 from knox.models import AuthToken
 
 from core.actors import Actor
-from core.services import audit_record, snapshot
+from core.services import audit_record, snapshot, snapshot_m2m
 
 from .models import AuditEvent, Heartbeat
 
@@ -16,26 +16,41 @@ from .models import AuditEvent, Heartbeat
 class AuditedAdminMixin:
     """For reference data with no service of its own (locations, providers, types, closures): the
     save itself is Django's, the audit record is written in the same transaction (ModelAdmin wraps
-    change views in `atomic`)."""
+    change views in `atomic`).
+
+    Django saves many-to-many links (a provider's locations and visit types) in `save_related`,
+    after `save_model`: the record is written there, once the links are saved, or a provider moved
+    to another location would be recorded as a change of nothing."""
 
     def save_model(self, request, obj, form, change):
         before = None
         if change and obj.pk:
             old = type(obj).objects.filter(pk=obj.pk).first()
-            before = snapshot(old) if old is not None else None
+            before = {**snapshot(old), **snapshot_m2m(old)} if old is not None else None
         super().save_model(request, obj, form, change)
-        audit_record(
-            actor=Actor.staff(request.user),
-            action=f"{obj._meta.model_name}.{'update' if change else 'create'}",
-            obj=obj,
-            before=before,
-            after=snapshot(obj),
-        )
+        obj._audit_before = (change, before)
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, [], change)
+        obj = form.instance
+        if "_audit_before" in obj.__dict__:
+            was_change, before = obj.__dict__.pop("_audit_before")
+            audit_record(
+                actor=Actor.staff(request.user),
+                action=f"{obj._meta.model_name}.{'update' if was_change else 'create'}",
+                obj=obj,
+                before=before,
+                after={**snapshot(obj), **snapshot_m2m(obj)},
+            )
+        # inlines (a location's closures) are saved, and recorded, after their parent: the trail reads
+        # in the order the change was made
+        for formset in formsets:
+            self.save_formset(request, form, formset, change=change)
 
     def delete_model(self, request, obj):
         with transaction.atomic():
             audit_record(actor=Actor.staff(request.user), action=f"{obj._meta.model_name}.delete", obj=obj,
-                         before=snapshot(obj), after={})
+                         before={**snapshot(obj), **snapshot_m2m(obj)}, after={})
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):

@@ -45,6 +45,17 @@ def snapshot(instance: models.Model, fields: list[str] | None = None) -> dict:
     return out
 
 
+def snapshot_m2m(instance: models.Model) -> dict:
+    """The row's many-to-many links (a provider's locations, say) as sorted ids, so two snapshots
+    compare equal whatever order the links were added in. An unsaved row has none yet."""
+    if instance.pk is None:
+        return {}
+    return {
+        f.name: sorted(getattr(instance, f.name).values_list("pk", flat=True))
+        for f in instance._meta.many_to_many
+    }
+
+
 def _audit_event(
     *, actor: Actor, action: str, object_type: str, object_id, before: dict | None, after: dict | None, note: str,
     kind: str, at: dt.datetime,

@@ -26,6 +26,7 @@ from waitlist.api import (
     AwareDateTimeField,
     Conflict,
     IdField,
+    InRangeDateField,
     UpsertViewSet,
     changed,
     id_param,
@@ -326,8 +327,8 @@ MAX_METRICS_DAYS = 400
 
 class MetricsQuerySerializer(serializers.Serializer):
     # "from" is a Python keyword: the field is renamed below
-    from_ = serializers.DateField(required=False)
-    to = serializers.DateField(required=False)
+    from_ = InRangeDateField(required=False)
+    to = InRangeDateField(required=False)
     provider = IdField(queryset=Provider.objects.all(), required=False)
     location = IdField(queryset=Location.objects.all(), required=False)
     appointment_type = AppointmentTypeField(required=False)

@@ -15,6 +15,7 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from clinicbot.clock import now
+from waitlist.api import OUT_OF_RANGE, in_range
 from waitlist.models import AppointmentType, Location, Provider
 
 from . import metrics as metrics_selector
@@ -44,9 +45,15 @@ FIGURES = [
 HIDDEN = {"period", "filters", "daily", "fill_rate_target", "sms_segment_price", "visit_value"}
 
 
+def _in_range(value: dt.date) -> None:
+    if not in_range(value):
+        raise forms.ValidationError(OUT_OF_RANGE)
+
+
 class MetricsForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
-    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive")
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[_in_range])
+    end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive",
+                          validators=[_in_range])
     provider = forms.ModelChoiceField(queryset=Provider.objects.all(), required=False)
     location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
     appointment_type = forms.ModelChoiceField(label="Visit type", queryset=AppointmentType.objects.all(),

@@ -240,11 +240,25 @@ class IdField(serializers.PrimaryKeyRelatedField):
         return super().to_internal_value(data)
 
 
+# A year outside this range is a slip (0001 for 2001, 9999 for "never"), and near the ends of what
+# Python's datetime holds a day added or a time zone applied overflows into a 500 far from the input.
+# Refused where a value comes in: these fields, the console's metrics form, the CSV import.
+EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
+OUT_OF_RANGE = f"Give a year from {EARLIEST_YEAR} to {LATEST_YEAR}."
+
+
+def in_range(value: dt.date) -> bool:
+    """For a datetime, its year in UTC (as stored)."""
+    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
+
+
 class AwareDateTimeField(serializers.DateTimeField):
     """ISO 8601 with its UTC offset: a time without one is ambiguous across locations, so refused."""
 
     default_error_messages = {
         "naive": "Give the time with its UTC offset, e.g. 2026-11-26T14:30:00-06:00.",
+        "overflow": OUT_OF_RANGE,
+        "out_of_range": OUT_OF_RANGE,
     }
 
     def to_internal_value(self, value):
@@ -257,7 +271,22 @@ class AwareDateTimeField(serializers.DateTimeField):
                 self.fail("naive")
         elif not isinstance(value, dt.datetime):
             self.fail("invalid", format="ISO 8601 with offset")
-        return super().to_internal_value(value)
+        value = super().to_internal_value(value)
+        if not in_range(value):
+            self.fail("out_of_range")
+        return value
+
+
+class InRangeDateField(serializers.DateField):
+    """A calendar date (YYYY-MM-DD) in the years clinicbot accepts."""
+
+    default_error_messages = {"out_of_range": OUT_OF_RANGE}
+
+    def to_internal_value(self, value):
+        value = super().to_internal_value(value)
+        if not in_range(value):
+            self.fail("out_of_range")
+        return value
 
 
 class LocalTimeField(serializers.TimeField):
@@ -591,7 +620,7 @@ class WaitlistEntrySerializer(serializers.Serializer):
                                                 help_text="ISO 8601 with offset; null: no appointment yet")
     current_appointment_provider = IdField(queryset=Provider.objects.all(), required=False, allow_null=True)
     current_appointment_location = IdField(queryset=Location.objects.all(), required=False, allow_null=True)
-    ready_from = serializers.DateField(required=False, allow_null=True)
+    ready_from = InRangeDateField(required=False, allow_null=True)
     providers = IdField(queryset=Provider.objects.all(), many=True, required=False)
     provider_kinds = ProviderKindsField(required=False)
     locations = IdField(queryset=Location.objects.all(), many=True, required=False)

@@ -9,6 +9,16 @@ import zoneinfo
 from django.conf import settings
 
 
+def _local_date(instant: dt.datetime, tz: zoneinfo.ZoneInfo) -> dt.date:
+    try:
+        return instant.astimezone(tz).date()
+    except OverflowError:
+        # Only within hours of the year 1 or 9999 (the API and imports refuse such years; a row saved
+        # another way may hold one): the daily refresh must not stop on it, and a day either way
+        # changes no score that far out.
+        return instant.date()
+
+
 def compute(
     *,
     urgent: bool,
@@ -27,7 +37,7 @@ def compute(
         appt_pts = w["appt_180_plus"]
         appt_note = "no appointment yet"
     else:
-        days = (current_appointment_at.astimezone(tz).date() - today).days
+        days = (_local_date(current_appointment_at, tz) - today).days
         if days >= 180:
             appt_pts = w["appt_180_plus"]
         elif days >= 90:
@@ -37,7 +47,7 @@ def compute(
         else:
             appt_pts = 0
         appt_note = f"current appointment in {days} days"
-    waited_days = max(0, (today - joined_at.astimezone(tz).date()).days)
+    waited_days = max(0, (today - _local_date(joined_at, tz)).days)
     waited_pts = min(w["days_cap"], (waited_days // 30) * w["per_30_days"])
     total = urgent_pts + manual_boost + appt_pts + waited_pts
     breakdown = {

@@ -32,7 +32,11 @@ if not DEBUG and not TESTING:
     if not _get("WEBHOOK_SIGNATURE_CHECK"):
         _problems.append("WEBHOOK_SIGNATURE_CHECK cannot be turned off when DEBUG is off")
 SMS_BACKEND = _get("SMS_BACKEND")
-if SMS_BACKEND not in ("dev", "twilio"):
+if not DEBUG and not TESTING and not _env.given("SMS_BACKEND"):
+    # The default, dev, fakes delivery: a server that fell back to it would record as delivered texts
+    # that never went out. With DEBUG off it runs only when named (demos and CI say SMS_BACKEND=dev).
+    _problems.append("SMS_BACKEND must be set when DEBUG is off: twilio, or dev to fake delivery on purpose")
+elif SMS_BACKEND not in ("dev", "twilio"):
     _problems.append(f"SMS_BACKEND must be 'dev' or 'twilio', not {SMS_BACKEND!r}")
 if SMS_BACKEND == "twilio":
     for _name in ("TWILIO_ACCOUNT_SID", "TWILIO_AUTH_TOKEN", "PUBLIC_BASE_URL"):
@@ -40,6 +44,12 @@ if SMS_BACKEND == "twilio":
             _problems.append(f"{_name} is required with SMS_BACKEND=twilio")
     if not (_get("TWILIO_MESSAGING_SERVICE_SID") or _get("TWILIO_FROM_NUMBER")):
         _problems.append("TWILIO_MESSAGING_SERVICE_SID or TWILIO_FROM_NUMBER is required with SMS_BACKEND=twilio")
+    if not DEBUG and not TESTING and _get("PUBLIC_BASE_URL"):
+        _problem = _env.public_base_url_problem(
+            _get("PUBLIC_BASE_URL"), explicit=_env.given("PUBLIC_BASE_URL"), stand_in=bool(_get("TWILIO_API_BASE_URL")),
+        )
+        if _problem:
+            _problems.append(_problem)
 if _problems:
     raise ImproperlyConfigured("clinicbot cannot start: " + "; ".join(_problems))
 

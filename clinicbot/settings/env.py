@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -28,14 +29,14 @@ VARIABLES: dict[str, tuple[type, object, str]] = {
     "REDIS_URL": (str, "", "Redis for the shared cache (rate limits) and, with Q_BROKER=redis, the task queue; required in production"),
     "Q_BROKER": (str, "orm", "Task queue broker: orm (the default database) or redis"),
     "Q_WORKERS": (int, 2, "django-q2 worker processes per cluster"),
-    "SMS_BACKEND": (str, "dev", "dev (records messages, fakes delivery) or twilio"),
+    "SMS_BACKEND": (str, "dev", "dev (records messages, fakes delivery) or twilio; must be set when DEBUG is off (dev only on purpose)"),
     "TWILIO_ACCOUNT_SID": (str, "", "Twilio account SID (AC...); required with SMS_BACKEND=twilio"),
     "TWILIO_AUTH_TOKEN": (str, "", "Twilio auth token; signs webhooks; required with SMS_BACKEND=twilio"),
     "TWILIO_MESSAGING_SERVICE_SID": (str, "", "Messaging Service SID (MG...), preferred sender"),
     "TWILIO_FROM_NUMBER": (str, "", "Sender number in E.164 when no Messaging Service is used"),
     "TWILIO_API_BASE_URL": (str, "", "Empty = real Twilio; set only to point the SDK at a local stand-in"),
     "TWILIO_ADVANCED_OPT_OUT": (bool, False, "Twilio's Advanced Opt-Out answers the STOP, START and HELP keywords itself: do not answer them twice"),
-    "PUBLIC_BASE_URL": (str, "http://127.0.0.1:8000", "Public origin Twilio calls (signature checks, status-callback URLs)"),
+    "PUBLIC_BASE_URL": (str, "http://127.0.0.1:8000", "Public origin Twilio calls (signature checks, status-callback URLs); with twilio and DEBUG off, required and https"),
     "WEBHOOK_SIGNATURE_CHECK": (bool, True, "Check X-Twilio-Signature (cannot be turned off when DEBUG is off)"),
     "TRUST_PROXY": (bool, False, "Trust X-Forwarded-Proto from a TLS proxy that sets and strips it"),
     "CLINIC_NAME": (str, "Riverside Clinic", "Clinic name used in texts"),
@@ -94,6 +95,37 @@ def get(env: environ.Env, name: str):
         return env.str(name, default=default)
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(f"{name}: cannot read {os.environ.get(name)!r} ({exc})") from None
+
+
+def given(name: str) -> bool:
+    """Set in the environment or `.env` (read into the environment first), not left to its default."""
+    return bool(os.environ.get(name, "").strip())
+
+
+LOOPBACK_HOSTS = {"127.0.0.1", "localhost", "::1"}
+
+
+def public_base_url_problem(value: str, *, explicit: bool, stand_in: bool) -> str | None:
+    """What is wrong with PUBLIC_BASE_URL for a production server on Twilio, or None.
+
+    Webhook signatures are checked against it, never against `Host`: the development default
+    (http://127.0.0.1:8000) or any URL Twilio does not call rejects every patient's YES and STOP
+    with a 403. Plain http only on a loopback address while TWILIO_API_BASE_URL points the SDK at
+    a local stand-in (the Procfile smoke test, the benchmarks): no real Twilio calls those."""
+    if not explicit:
+        return ("PUBLIC_BASE_URL is required with SMS_BACKEND=twilio when DEBUG is off: the https:// origin "
+                "Twilio calls (webhook signatures are checked against it)")
+    try:
+        url = urlsplit(value)
+        scheme, host = url.scheme, url.hostname
+    except ValueError:
+        scheme = host = None
+    if scheme == "https" and host:
+        return None
+    if scheme == "http" and host in LOOPBACK_HOSTS and stand_in:
+        return None
+    return ("PUBLIC_BASE_URL must be an https:// origin when DEBUG is off (plain http only on a loopback "
+            "address with TWILIO_API_BASE_URL set to a local stand-in)")
 
 
 def parse_sending_hours(value: str, name: str = "SENDING_HOURS") -> tuple[dt.time, dt.time | None]:

@@ -15,6 +15,8 @@ PRODUCTION = {
     "REDIS_URL": "redis://127.0.0.1:6379/0",
     "ALLOWED_HOSTS": "clinic.example",
     "PUBLIC_BASE_URL": "https://clinic.example",
+    # with DEBUG off the fake-delivery backend runs only when asked for by name
+    "SMS_BACKEND": "dev",
 }
 
 PRINT_SETTINGS = """
