@@ -24,6 +24,7 @@ from messaging.models import PhoneNumber
 from messaging.phones import normalize_phone
 
 from . import services
+from .api import OUT_OF_RANGE, in_range
 from .models import AppointmentType, ClosureDate, Location, Patient, Provider, ProviderKind, WaitlistEntry
 
 LAST4 = re.compile(r"^\d{4}$")
@@ -202,6 +203,10 @@ class WaitlistEntryForm(forms.ModelForm):
         data = super().clean()
         if data.get("manual_boost") and not (data.get("boost_reason") or "").strip():
             self.add_error("boost_reason", "Say why this patient is boosted.")
+        # the same years the API and imports accept (0001 for 2001 is a slip, not a date)
+        for name in ("current_appointment_at", "ready_from"):
+            if data.get(name) is not None and not in_range(data[name]):
+                self.add_error(name, OUT_OF_RANGE)
         return data
 
 
