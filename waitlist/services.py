@@ -10,7 +10,7 @@ from django.db import transaction
 from clinicbot.clock import now
 from clinicbot.sending_window import default_window
 from core.actors import Actor
-from core.services import audit_record, snapshot
+from core.services import audit_record, snapshot, snapshot_m2m
 from messaging import services as messaging
 from messaging.models import PhoneNumber
 
@@ -145,7 +145,8 @@ def entry_save(
         # the database can) and write back only what the caller changes, so an accepted offer's
         # `active=False`, a silence count or a caps bound is never undone by a stale copy.
         entry = WaitlistEntry.objects.select_for_update(of=("self",)).select_related("patient").get(pk=entry.pk)
-        before = snapshot(entry)
+        # with the preferred providers and locations: a change of those alone is a change too
+        before = {**snapshot(entry), **snapshot_m2m(entry)}
         if patient.pk != entry.patient_id and patient.phone_id != entry.patient.phone_id:
             # the caps bound was the old number's (as when a patient's number changes)
             entry.offer_capped_until, entry.offer_caps_rule = None, ""
@@ -175,7 +176,7 @@ def entry_save(
     if locations is not None:
         entry.locations.set(locations)
     audit_record(actor=actor, action="entry.create" if created else "entry.update", obj=entry,
-                 before=before, after=snapshot(entry))
+                 before=before, after={**snapshot(entry), **snapshot_m2m(entry)})
     if created:
         _welcome_if_first(entry)
     return entry, created
