@@ -113,6 +113,9 @@ def patient_upsert(
             phone=number, source=consent_source, actor=actor, at=consent_at,
             event_source="import" if actor.kind == Actor.API else "staff",
         )
+    if (consent_source or new_number) and patient.entries.filter(active=True).exists():
+        # consent (or a new number) arrived after the entry: the welcome waited for it
+        _welcome_if_due(phone=number, patient=patient)
     return patient, created
 
 
@@ -178,18 +181,23 @@ def entry_save(
     audit_record(actor=actor, action="entry.create" if created else "entry.update", obj=entry,
                  before=before, after={**snapshot(entry), **snapshot_m2m(entry)})
     if created:
-        _welcome_if_first(entry)
+        _welcome_if_due(phone=entry.patient.phone, patient=entry.patient)
     return entry, created
 
 
-def _welcome_if_first(entry: WaitlistEntry) -> None:
-    phone = entry.patient.phone
-    n = PhoneNumber.objects.filter(pk=phone.pk, welcomed_at__isnull=True).update(welcomed_at=now())
-    if n != 1 or not phone.can_text:
+def _welcome_if_due(*, phone: PhoneNumber, patient: Patient) -> None:
+    """The welcome (what to expect, how to stop) is a number's first text from the waitlist: sent once,
+    as soon as the number has both an entry and consent, in whichever order they came. It used to be
+    spent on an entry made before consent, and the number's first text was then an offer, which says
+    nothing of STOP or HELP."""
+    n = PhoneNumber.objects.filter(
+        pk=phone.pk, welcomed_at__isnull=True, consent_at__isnull=False, opted_out=False, cannot_receive=False
+    ).update(welcomed_at=now())
+    if n != 1:
         return
     window = default_window()
     messaging.message_enqueue(
-        phone=phone, template="welcome", language=entry.patient.language, patient=entry.patient,
+        phone=phone, template="welcome", language=patient.language, patient=patient,
         not_before=window.next_open(now()), respects_window=True,
     )
 
