@@ -42,6 +42,12 @@ def _mask_text(text: str) -> str:
     return _PHONE.sub(_mask_match, text)
 
 
+def mask_phones_in(text: str) -> str:
+    """Free text (a provider's error message, say) with every phone number in it masked to its last
+    4 digits, as the log formatter does."""
+    return _mask_text(text)
+
+
 class DropTaskEnqueuedLines(logging.Filter):
     """django-q2 logs "Enqueued [queue] id" at INFO for every task it enqueues: one line per inbound
     webhook in the web processes (hundreds a second under load), naming only the broker's id. The

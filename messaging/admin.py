@@ -11,6 +11,8 @@ import re
 
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.contrib.admin.views.main import ERROR_FLAG
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpResponseNotAllowed, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -279,7 +281,11 @@ class MessageAdmin(PhiAccessLoggedMixin, ReadOnlyAdminMixin, admin.ModelAdmin):
         is recorded as a PHI access."""
         if not request.user.has_perm("messaging.export_messages"):
             raise PermissionDenied
-        changelist = self.get_changelist_instance(request)
+        try:
+            changelist = self.get_changelist_instance(request)
+        except IncorrectLookupParameters:
+            # a hand-edited or stale export link: back to the list, which says so (as Django's own does)
+            return HttpResponseRedirect(f"{reverse('admin:messaging_message_changelist')}?{ERROR_FLAG}=1")
         queryset = changelist.get_queryset(request).select_related("phone").order_by("created_at", "id")
         count = queryset.count()
         phi_export_record(request, what="messages", count=count, object_type="messaging.message",

@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.utils.module_loading import import_string
 
+from clinicbot.logging import mask_phones_in
+
 log = logging.getLogger(__name__)
 
 # Twilio error codes (../shared/twilio/FACTS.md) and what they mean for us.
@@ -128,7 +130,9 @@ class TwilioBackend:
             # TwilioRestException and (9.10+) TwilioServiceException both carry status and code
             status = getattr(exc, "status", None)
             code = str(getattr(exc, "code", "") or "")
-            text = getattr(exc, "msg", None) or getattr(exc, "detail", None) or str(exc)
+            # Twilio's wording often quotes the number ("The 'To' number +1... is not a valid phone
+            # number"); the text is stored and shown to staff, so it is masked as logs are
+            text = mask_phones_in(str(getattr(exc, "msg", None) or getattr(exc, "detail", None) or str(exc)))
             if not isinstance(status, int):
                 return SendResult(ok=False, error_code=code or "twilio", error_message=str(text)[:300], unknown=True)
             if code == str(status):

@@ -7,6 +7,7 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
+from waitlist.api import OUT_OF_RANGE, in_range
 from waitlist.models import AppointmentType, Location, Provider
 
 from . import services
@@ -34,13 +35,25 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
+def in_range_date(value: dt.date) -> None:
+    # the years the API, the imports and the entry form accept: 2999 for 2029 is a slip, not a slot
+    if not in_range(value):
+        raise ValidationError(OUT_OF_RANGE)
+
+
 def local_datetime(day: dt.date, time: dt.time, location: Location) -> dt.datetime:
     """The instant a front desk means by a wall-clock date and time at this location."""
     tz = location.tz
     naive = dt.datetime.combine(day, time)
     aware = naive.replace(tzinfo=tz)
+    try:
+        round_trip = aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None)
+    except OverflowError:
+        # the last hours of year 9999 or the first of year 1: no clinic day (the field refuses such
+        # years; this keeps any other caller from a 500)
+        raise ValidationError({"date": OUT_OF_RANGE}) from None
     # a wall time skipped by a DST change does not survive the round trip through UTC
-    if aware.astimezone(dt.UTC).astimezone(tz).replace(tzinfo=None) != naive:
+    if round_trip != naive:
         raise ValidationError({"time": f"{time:%H:%M} does not exist on {day} in {location.time_zone} (clock change)."})
     return aware
 
@@ -48,7 +61,7 @@ def local_datetime(day: dt.date, time: dt.time, location: Location) -> dt.dateti
 class LogCancellationForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True))
     location = forms.ModelChoiceField(queryset=Location.objects.all())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[in_range_date])
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                            help_text="In the location's time zone")
     duration_minutes = forms.IntegerField(

@@ -264,7 +264,8 @@ class _PreferenceFilter(admin.SimpleListFilter):
         return [(str(o.pk), str(o)) for o in self.model.objects.all()]
 
     def queryset(self, request, queryset):
-        if not self.value() or not self.value().isdigit():
+        # isdecimal, not isdigit: "²" is a digit that int() refuses
+        if not self.value() or not self.value().isdecimal():
             return queryset
         return queryset.filter(Q(**{self.flag: False}) | Q(**{self.relation: int(self.value())})).distinct()
 
