@@ -654,14 +654,19 @@ def status_apply(*, sid: str, status: str, error_code: str = "", params: dict | 
     status = (status or "").strip().lower()[:24]
     error_code = (error_code or "").strip()[:20]
     message = _sent_message(sid)
-    try:
-        with transaction.atomic():
-            event = StatusEvent.objects.create(
-                provider_sid=sid, status=status, error_code=error_code, message=message,
-                raw_params=_clean_params(params) if params else None, received_at=now(),
-            )
-    except IntegrityError:
-        return "duplicate"
+    # Stored and applied in one transaction: stored in one and applied in the next, a crash between
+    # the two left a status that nothing applies (Twilio's repeat of it is a duplicate).
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                event = StatusEvent.objects.create(
+                    provider_sid=sid, status=status, error_code=error_code, message=message,
+                    raw_params=_clean_params(params) if params else None, received_at=now(),
+                )
+        except IntegrityError:
+            return "duplicate"
+        if message is not None:
+            moved = _apply_status(message, status, error_code)
     if message is None:
         # The send may have committed its sid after our look-up but read the early events before
         # our event was committed: look again now that it is. The conditional attach settles who
@@ -670,8 +675,6 @@ def status_apply(*, sid: str, status: str, error_code: str = "", params: dict | 
         if message is None:
             return "unknown-sid"
         return _attach(event, message) or "applied-by-send"
-    with transaction.atomic():
-        moved = _apply_status(message, status, error_code)
     return "applied" if moved else "stale"
 
 
@@ -679,6 +682,23 @@ def _sent_message(sid: str) -> Message | None:
     return (
         Message.objects.select_related("phone").filter(provider_sid=sid, direction=Message.Direction.OUTBOUND).first()
     )
+
+
+def status_events_attach_orphans(*, older_than: dt.datetime, since: dt.datetime, limit: int = 200) -> int:
+    """Statuses that arrived before their sid was known, for a sid a send has recorded since: the
+    send attaches them right after recording it, unless it died in between (the sweeper's part).
+    Only the last `since`: a sid no send of ours recorded stays unknown and is not read again."""
+    orphans = list(
+        StatusEvent.objects.filter(message__isnull=True, received_at__gte=since, received_at__lt=older_than)
+        .filter(provider_sid__in=Message.objects.filter(direction=Message.Direction.OUTBOUND).values("provider_sid"))
+        .order_by("received_at", "pk")[:limit]
+    )
+    attached = 0
+    for event in orphans:
+        message = _sent_message(event.provider_sid)
+        if message is not None and _attach(event, message):
+            attached += 1
+    return attached
 
 
 def _attach_early_events(message: Message, sid: str) -> None:

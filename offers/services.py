@@ -800,7 +800,8 @@ def _end_past_deadline(*, at: dt.datetime, limit: int = 200) -> int:
 
 def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
     """Repair what a crash or a lost task left behind: expired holds not processed, waves not
-    started, slots past their cutoff, messages stuck queued, inbound texts not processed.
+    started, slots past their cutoff, messages stuck queued, delivery statuses left unattached,
+    inbound texts not processed.
     Idempotent and safe to run concurrently (with itself and with the timer)."""
     at = at or now()
     repaired = _repair_stalled(at=at)
@@ -812,6 +813,8 @@ def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
             messaging.message_release_due(message_id=message_id, at=at)
     with transaction.atomic():
         lost = messaging.messages_requeue_lost(older_than=at - dt.timedelta(seconds=30))
+    attached = messaging.status_events_attach_orphans(older_than=at - dt.timedelta(seconds=30),
+                                                      since=at - dt.timedelta(days=1))
     reprocessed = 0
     for message_id in messaging.inbound_unprocessed(older_than=at - dt.timedelta(seconds=10)):
         try:
@@ -820,7 +823,7 @@ def sweep(*, at: dt.datetime | None = None) -> dict[str, int]:
         except Exception:  # noqa: BLE001 - one bad row must not stop the sweep
             log.exception("reprocessing inbound message %s failed", message_id)
     return {"stalled": repaired, "cutoff": ended, **tick, "released": len(due_messages), "requeued": lost,
-            "reprocessed": reprocessed}
+            "statuses_attached": attached, "reprocessed": reprocessed}
 
 
 # --- integration API ---------------------------------------------------------------------------------

@@ -98,7 +98,7 @@ def test_a_second_sweep_changes_nothing(c, clock, settle):
     before = (list(Offer.objects.order_by("pk").values_list("pk", "status")),
               list(Cancellation.objects.values_list("current_wave", "status")))
     assert services.sweep() == {"stalled": 0, "cutoff": 0, "expired": 0, "waves": 0, "released": 0,
-                                "requeued": 0, "reprocessed": 0}
+                                "requeued": 0, "statuses_attached": 0, "reprocessed": 0}
     settle()
     after = (list(Offer.objects.order_by("pk").values_list("pk", "status")),
              list(Cancellation.objects.values_list("current_wave", "status")))
