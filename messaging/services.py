@@ -56,6 +56,8 @@ ESSENTIAL_REPLIES = frozenset({"confirmed", "opt_out_confirm"})
 STAY_ON_LIST_TEMPLATE = "stay_on_list"
 STAY_ON_LIST_WAIT = dt.timedelta(days=7)  # the text promises removal "in 7 days"
 LOOP_GUARD = dt.timedelta(hours=1)
+# tries at understanding and acting on an inbound text before it is set aside for a person
+INBOUND_MAX_ATTEMPTS = 3
 # Outreach valid only until the sending hours close is held for the next opening instead when less
 # than this is left: a long code sends about one segment a second, so a text handed over seconds
 # before closing would mostly expire in Twilio's queue (Twilio's own minimum is 1 s).
@@ -824,7 +826,26 @@ def inbound_process(*, message_id: int) -> str:
             _inbound_process_one(message_id=pk)
         except Exception:  # noqa: BLE001 - a text that cannot be processed must not hold up the next
             log.exception("processing earlier inbound message %s failed; the sweeper will retry", pk)
-    return _inbound_process_one(message_id=message_id)
+            _inbound_failed(pk)
+    try:
+        return _inbound_process_one(message_id=message_id)
+    except Exception:
+        _inbound_failed(message_id)
+        raise
+
+
+def _inbound_failed(message_id: int) -> None:
+    """Count a failed attempt at an inbound text (its own transaction was rolled back). A text that
+    fails every time (a bug, a row it trips on) used to be retried by the sweeper forever, seen only in
+    the logs: after INBOUND_MAX_ATTEMPTS it is set aside for a person, flagged on the board."""
+    with transaction.atomic():
+        Message.objects.filter(pk=message_id, processed_at__isnull=True).update(attempts=F("attempts") + 1)
+        n = Message.objects.filter(
+            pk=message_id, processed_at__isnull=True, attempts__gte=INBOUND_MAX_ATTEMPTS
+        ).update(processed_at=now(), needs_attention="processing_failed")
+    if n:
+        log.error("inbound message %s failed %s times: flagged for staff, no longer retried", message_id,
+                  INBOUND_MAX_ATTEMPTS)
 
 
 def _inbound_process_one(*, message_id: int) -> str:
@@ -937,10 +958,12 @@ def _generic_reply(*, phone: PhoneNumber, language: str, at: dt.datetime) -> Non
 
 
 def inbound_unprocessed(*, older_than: dt.datetime, limit: int = 100) -> list[int]:
+    # oldest first: texts that keep failing leave the queue after a few tries, so they cannot hold
+    # the first places for ever
     return list(
         Message.objects.filter(
             direction=Message.Direction.INBOUND, processed_at__isnull=True, created_at__lt=older_than
-        ).values_list("pk", flat=True)[:limit]
+        ).order_by("created_at", "pk").values_list("pk", flat=True)[:limit]
     )
 
 

@@ -112,7 +112,8 @@ def unfilled(*, at: dt.datetime) -> list[Cancellation]:
     return slots
 
 
-ATTENTION_LABELS = {"wrong_number": "wrong number", "unrecognised": "unrecognised reply"}
+ATTENTION_LABELS = {"wrong_number": "wrong number", "unrecognised": "unrecognised reply",
+                    "processing_failed": "reply not acted on (failed 3 times)"}
 
 
 def _why(m: Message) -> str:
