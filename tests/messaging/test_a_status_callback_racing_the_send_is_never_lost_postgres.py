@@ -9,25 +9,14 @@ import pytest
 
 from clinicbot.clock import now
 from messaging import backends, services
-from messaging.backends import SendResult
 from messaging.models import Message, PhoneNumber, StatusEvent
 from tests.offers._support import run_together
 
-from .twilio_requests import new_sid
+from .twilio_requests import OneSidTwilio as Twilio
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
 
 WAIT = 10
-
-
-class Twilio:
-    plays_provider = False
-
-    def __init__(self):
-        self.sid = new_sid()
-
-    def send(self, sms):
-        return SendResult(ok=True, sid=self.sid, status="queued")
 
 
 def test_a_callback_looking_while_the_sid_is_uncommitted_and_storing_after_the_send_is_applied_once(monkeypatch):

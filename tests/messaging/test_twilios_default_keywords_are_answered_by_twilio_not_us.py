@@ -6,15 +6,13 @@ recognise ("please stop texting me", "help me") reaches only us, and we answer i
 backend nobody stands in between, so we answer everything."""
 
 import pytest
-from django.test import override_settings
 
-from bench.twilio_standin import StandIn
 from messaging import backends
-from messaging.backends import DevBackend, TwilioBackend
+from messaging.backends import DevBackend
 from messaging.models import ConsentEvent, Message, PhoneNumber
 from tests import factories as f
 
-from .twilio_requests import text_in
+from .twilio_requests import real_twilio_backend, text_in
 
 pytestmark = pytest.mark.django_db
 
@@ -83,12 +81,7 @@ def test_a_default_help_keyword_is_recorded_and_only_twilio_answers_it_while_hel
 
 def test_the_twilio_backend_leaves_stop_to_twilio_where_the_dev_backend_confirms_it(clock, client, settle, settings):
     settings.TWILIO_ADVANCED_OPT_OUT = False
-    settings.PUBLIC_BASE_URL = "https://clinic.example"
-    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
-    with StandIn() as standin:
-        with override_settings(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="t",
-                               TWILIO_API_BASE_URL=standin.url):
-            backends.set_backend(TwilioBackend())
+    with real_twilio_backend(settings) as standin:
         text_in(client, "+13125551307", "STOP")
         settle()
         assert standin.requests == []

@@ -5,18 +5,16 @@ hold has ended."""
 import datetime as dt
 
 import pytest
-from django.test import override_settings
 
-from bench.twilio_standin import StandIn
-from messaging import backends, services
-from messaging.backends import SendResult, TwilioBackend
+from messaging import services
+from messaging.backends import SendResult
 from messaging.models import Message
 from offers.models import Offer
 from tests import factories as f
 from tests.conftest import T0
 
 from .scenarios import slot_with_offers
-from .twilio_requests import text_in
+from .twilio_requests import real_twilio_backend, text_in
 
 pytestmark = pytest.mark.django_db
 
@@ -67,12 +65,7 @@ def test_replies_carry_no_validity_period(client, clock, sms, settle):
 
 
 def test_the_real_sdk_sends_the_remaining_hold_as_validity_period(clock, settle, settings):
-    settings.PUBLIC_BASE_URL = "https://clinic.example"
-    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
-    with StandIn() as standin:
-        with override_settings(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="t",
-                               TWILIO_API_BASE_URL=standin.url):
-            backends.set_backend(TwilioBackend())
+    with real_twilio_backend(settings) as standin:
         c, [offer] = slot_with_offers(settle)
         [(_, form)] = standin.requests
     assert form["ValidityPeriod"] == "420"

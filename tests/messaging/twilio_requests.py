@@ -3,6 +3,7 @@ X-Twilio-Signature over PUBLIC_BASE_URL + path + query and every parameter Djang
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 from urllib.parse import urlencode
 
@@ -19,6 +20,21 @@ ACCOUNT = "AC" + "0" * 32
 
 def new_sid() -> str:
     return "SM" + secrets.token_hex(16)
+
+
+class OneSidTwilio:
+    """A backend whose every send Twilio accepts with the same, known sid (so a test can post that
+    sid's status callback at the moment it chooses)."""
+
+    plays_provider = False
+
+    def __init__(self):
+        self.sid = new_sid()
+
+    def send(self, sms):
+        from messaging.backends import SendResult
+
+        return SendResult(ok=True, sid=self.sid, status="queued")
 
 
 def sign(url: str, params) -> str:
@@ -67,3 +83,21 @@ def post_signed(client, path: str, params: dict[str, str], **kwargs):
 def text_in(client, from_: str, body: str, **extra):
     """A patient's text arriving through the real webhook."""
     return post_signed(client, INBOUND, inbound_params(from_, body, **extra))
+
+
+@contextlib.contextmanager
+def real_twilio_backend(settings):
+    """The real SDK backend (TwilioBackend) pointed at a local stand-in of Twilio's API, with a
+    Messaging Service and a public https origin; yields the stand-in, which records each request."""
+    from django.test import override_settings
+
+    from bench.twilio_standin import StandIn
+    from messaging import backends
+
+    settings.PUBLIC_BASE_URL = "https://clinic.example"
+    settings.TWILIO_MESSAGING_SERVICE_SID = "MG" + "1" * 32
+    with StandIn() as standin:
+        with override_settings(TWILIO_ACCOUNT_SID="AC" + "0" * 32, TWILIO_AUTH_TOKEN="t",
+                               TWILIO_API_BASE_URL=standin.url):
+            backends.set_backend(backends.TwilioBackend())
+        yield standin

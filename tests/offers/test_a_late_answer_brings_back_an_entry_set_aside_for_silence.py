@@ -12,18 +12,13 @@ from offers import services
 from waitlist import services as waitlist
 from waitlist.models import WaitlistEntry
 
-from ._support import SLOT_AT, clinic, eligible_ids, outbound, pending, slot, text_in, waiting
+from ._support import SLOT_AT, eligible_ids, outbound, pending, slot, text_in, waiting
 from .test_unresponsive_entries import STAFF
+from .test_unresponsive_entries import cl as unresponsive_clinic
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def cl(clock, settings):
-    settings.OFFER_CAP_PER_DAY = settings.OFFER_CAP_PER_WEEK = 99
-    settings.OFFER_COOLDOWN_MINUTES = 0
-    settings.OFFER_UNRESPONSIVE_AFTER = 3
-    return clinic()
+# the clinic and rules of the unresponsive-entries tests (only the no-reply rule decides)
+cl = unresponsive_clinic
 
 
 def _silent_offers(cl, clock, settle, n):
