@@ -25,6 +25,16 @@ from waitlist.tasks import REFRESH_TASK
 log = logging.getLogger("clinicbot.timer")
 
 SWEEP_EVERY = 15.0
+# The daily score refresh runs in a chain of worker tasks, and a lost link (a worker killed mid-task,
+# a broker restart) would leave the rest of the list on yesterday's points until the next midnight.
+# Asking again every few hours the same day is cheap (only changed rows are written) and bounds that.
+REFRESH_AGAIN_EVERY = 3 * 3600.0
+
+
+def refresh_due(*, today, asked_on, asked_at: float, started: float) -> bool:
+    """Whether the timer asks for the score refresh now: on a new clinic day, and again every
+    REFRESH_AGAIN_EVERY seconds (monotonic) within the day."""
+    return asked_on != today or started - asked_at >= REFRESH_AGAIN_EVERY
 
 
 class Command(BaseCommand):
@@ -43,7 +53,7 @@ class Command(BaseCommand):
         signal.signal(signal.SIGINT, _stop)
         tick = settings.TIMER_TICK_SECONDS
         last = {"sweep": 0.0, "timer": 0.0, "worker": 0.0}
-        refreshed_on = None
+        refreshed_on, refreshed_at = None, 0.0
         log.info("timer started, tick %.2fs", tick)
         while not stop["now"]:
             started = time.monotonic()
@@ -60,11 +70,11 @@ class Command(BaseCommand):
                     last["worker"] = started
                 # the clinic's date, not UTC's: scores move at local midnight
                 today = now().astimezone(default_window().tz).date()
-                if refreshed_on != today:
+                if refresh_due(today=today, asked_on=refreshed_on, asked_at=refreshed_at, started=started):
                     # in a worker, in pieces: on a large waitlist the walk takes minutes, and the
                     # timer must keep expiring holds meanwhile
                     self._ask_priorities_refresh(today)
-                    refreshed_on = today
+                    refreshed_on, refreshed_at = today, started
             except Exception:  # noqa: BLE001 - a database restart must not kill the timer
                 log.exception("timer tick failed; retrying")
                 close_old_connections()
