@@ -34,8 +34,8 @@ def _is_file_download(response) -> bool:
 
 
 class PhiAccessLoggedMixin:
-    """Logs each successful GET of a change (or view-only) page, and each file an admin action on
-    the list returns (a CSV export), whatever the action's implementation."""
+    """Logs each change (or view-only) page drawn, whatever the request's method, and each file an
+    admin action on the list returns (a CSV export), whatever the action's implementation."""
 
     phi_access_what: str | None = None  # e.g. "patient", "message_thread"; default: the model name
 
@@ -44,7 +44,10 @@ class PhiAccessLoggedMixin:
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         response = super().change_view(request, object_id, form_url, extra_context)
-        if request.method == "GET" and getattr(response, "status_code", None) == 200:
+        # Every page drawn is a view, whatever the method: Django's change view draws it for any
+        # method but a successful POST (which redirects), so OPTIONS, PUT or a POST that fails
+        # validation show the same record as a GET and used to leave no access record.
+        if getattr(response, "status_code", None) == 200:
             phi_access_record(request, what=self._phi_what(), object_type=self.model._meta.label_lower,
                               object_id=unquote(object_id)[:40])
         return response

@@ -33,14 +33,17 @@ POLL_MS = 2000
 
 
 def enabled() -> bool:
-    return settings.SMS_BACKEND == "dev"
+    # Development only: with DEBUG off SMS_BACKEND=dev is allowed (demos, CI), but there the page
+    # would show threads with no access record, and with a real TWILIO_AUTH_TOKEN configured it would
+    # sign made-up patient texts with it
+    return settings.SMS_BACKEND == "dev" and (settings.DEBUG or settings.TESTING) and not settings.TWILIO_AUTH_TOKEN
 
 
 def deliver_inbound(*, from_e164: str, body: str) -> int:
     """Play Twilio delivering a text from this number to the inbound webhook. Returns the
     webhook's HTTP status (200 when it was accepted)."""
     if not enabled():
-        raise PermissionDenied("The phone simulator only runs with SMS_BACKEND=dev.")
+        raise PermissionDenied("The phone simulator only runs in development (DEBUG, SMS_BACKEND=dev, no Twilio token).")
     webhook_path = reverse(INBOUND_PATH_NAME)
     params = {
         "MessageSid": "SM" + secrets.token_hex(16),
@@ -84,7 +87,7 @@ def deliver_inbound(*, from_e164: str, body: str) -> int:
 
 def _guard(request) -> None:
     if not enabled():
-        raise Http404("The phone simulator only runs with SMS_BACKEND=dev.")
+        raise Http404("The phone simulator only runs in development (DEBUG, SMS_BACKEND=dev, no Twilio token).")
     if not request.user.has_perm("messaging.view_phonenumber"):
         raise PermissionDenied
 

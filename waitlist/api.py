@@ -572,6 +572,10 @@ class PatientViewSet(UpsertViewSet):
 
     def save(self, validated, instance):
         obj, outcome = patient_apply(actor=self.actor, validated=validated, instance=instance)
+        if outcome == "unchanged":
+            # nothing changed, so no change record names the caller, yet the answer is the whole
+            # patient (an empty PATCH walked over the ids would read the list unrecorded)
+            audit_access(actor=self.actor, what="api.patient", note=f"patient {obj.pk} (push, unchanged)")
         return obj, outcome == "created"
 
 
