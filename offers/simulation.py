@@ -399,19 +399,30 @@ def _slots_build(config: SimConfig, rng: random.Random, tz, providers: list[Prov
             logged_local = dt.datetime.combine(day, dt.time(7), tzinfo=tz) + dt.timedelta(
                 seconds=rng.randrange(12 * 3600)
             )
-            for _attempt in range(200):
+            # The lead time is drawn once per cancellation: drawn again on each failed placement,
+            # a same-day draw that did not fit (logged late in the day) mostly came back as a later
+            # one, and the world had about half the documented share of same-day slots. With no
+            # clinic that day a cancellation is for a later one, in those kinds' own proportions.
+            r = rng.random()
+            if r < config.same_day_share and not _business_day(day):
+                r = config.same_day_share + rng.random() * (1 - config.same_day_share)
+            for attempt in range(200):
                 p = rng.randrange(len(providers))
                 prov = providers[p]
                 loc = rng.choice(prov.locations)
                 t = rng.choice(prov.types)
                 minutes = APPOINTMENT_TYPES[t][2]
                 need = math.ceil(dt.timedelta(minutes=minutes) / CELL)
-                r = rng.random()
                 earliest = None
                 if r < config.same_day_share:
+                    if attempt and attempt % 10 == 0:
+                        # logged too late for any same-day slot left: a same-day cancellation is
+                        # one phoned in earlier that day
+                        logged_local = dt.datetime.combine(day, dt.time(7), tzinfo=tz) + dt.timedelta(
+                            seconds=rng.randrange(int((logged_local - dt.datetime.combine(
+                                day, dt.time(7), tzinfo=tz)).total_seconds()) + 1)
+                        )
                     target = day
-                    if not _business_day(target):
-                        continue
                     opens = max(logged_local, dt.datetime.combine(day, window_opens, tzinfo=tz))
                     earliest = opens + cutoff + SAME_DAY_MARGIN
                 elif r < config.same_day_share + config.next_day_share:
