@@ -32,7 +32,8 @@ class Command(BaseCommand):
         w.add_argument("--locations", type=int, default=DEFAULTS.locations, help="(default %(default)s)")
         w.add_argument("--providers", type=int, default=DEFAULTS.providers, help="(default %(default)s)")
         w.add_argument("--same-day", type=float, default=DEFAULTS.same_day_share,
-                       help="share of cancellations for a slot later the same day (default %(default)s)")
+                       help="share of cancellations logged on a clinic day that are for later that day "
+                            "(default %(default)s)")
         w.add_argument("--next-day", type=float, default=DEFAULTS.next_day_share,
                        help="share for the next clinic day; the rest are 2 days to --max-lead-days ahead (default %(default)s)")
         w.add_argument("--max-lead-days", type=int, default=DEFAULTS.max_lead_days, help="(default %(default)s: 3 weeks)")
