@@ -7,8 +7,8 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
-from waitlist.api import OUT_OF_RANGE, in_range
 from waitlist.models import AppointmentType, Location, Provider
+from waitlist.validators import OUT_OF_RANGE, validate_year
 
 from . import services
 
@@ -35,12 +35,6 @@ def add_service_errors(form: forms.Form, exc: ValidationError) -> None:
             form.add_error(None, message)
 
 
-def in_range_date(value: dt.date) -> None:
-    # the years the API, the imports and the entry form accept: 2999 for 2029 is a slip, not a slot
-    if not in_range(value):
-        raise ValidationError(OUT_OF_RANGE)
-
-
 def local_datetime(day: dt.date, time: dt.time, location: Location) -> dt.datetime:
     """The instant a front desk means by a wall-clock date and time at this location."""
     tz = location.tz
@@ -61,7 +55,7 @@ def local_datetime(day: dt.date, time: dt.time, location: Location) -> dt.dateti
 class LogCancellationForm(forms.Form):
     provider = forms.ModelChoiceField(queryset=Provider.objects.filter(active=True))
     location = forms.ModelChoiceField(queryset=Location.objects.all())
-    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[in_range_date])
+    date = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_year])
     time = forms.TimeField(widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
                            help_text="In the location's time zone")
     duration_minutes = forms.IntegerField(

@@ -15,8 +15,8 @@ from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from clinicbot.clock import now
-from waitlist.api import OUT_OF_RANGE, in_range
 from waitlist.models import AppointmentType, Location, Provider
+from waitlist.validators import validate_year
 
 from . import metrics as metrics_selector
 
@@ -45,15 +45,10 @@ FIGURES = [
 HIDDEN = {"period", "filters", "daily", "fill_rate_target", "sms_segment_price", "visit_value"}
 
 
-def _in_range(value: dt.date) -> None:
-    if not in_range(value):
-        raise forms.ValidationError(OUT_OF_RANGE)
-
-
 class MetricsForm(forms.Form):
-    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[_in_range])
+    start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), validators=[validate_year])
     end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}), help_text="Inclusive",
-                          validators=[_in_range])
+                          validators=[validate_year])
     provider = forms.ModelChoiceField(queryset=Provider.objects.all(), required=False)
     location = forms.ModelChoiceField(queryset=Location.objects.all(), required=False)
     appointment_type = forms.ModelChoiceField(label="Visit type", queryset=AppointmentType.objects.all(),

@@ -396,9 +396,8 @@ def _slots_build(config: SimConfig, rng: random.Random, tz, providers: list[Prov
     for d in range(config.days):
         day = config.start + dt.timedelta(days=d)
         for _ in range(config.per_day):
-            logged_local = dt.datetime.combine(day, dt.time(7), tzinfo=tz) + dt.timedelta(
-                seconds=rng.randrange(12 * 3600)
-            )
+            logging_opens = dt.datetime.combine(day, dt.time(7), tzinfo=tz)
+            logged_local = logging_opens + dt.timedelta(seconds=rng.randrange(12 * 3600))
             # The lead time is drawn once per cancellation: drawn again on each failed placement,
             # a same-day draw that did not fit (logged late in the day) mostly came back as a later
             # one, and the world had about half the documented share of same-day slots. With no
@@ -418,10 +417,8 @@ def _slots_build(config: SimConfig, rng: random.Random, tz, providers: list[Prov
                     if attempt and attempt % 10 == 0:
                         # logged too late for any same-day slot left: a same-day cancellation is
                         # one phoned in earlier that day
-                        logged_local = dt.datetime.combine(day, dt.time(7), tzinfo=tz) + dt.timedelta(
-                            seconds=rng.randrange(int((logged_local - dt.datetime.combine(
-                                day, dt.time(7), tzinfo=tz)).total_seconds()) + 1)
-                        )
+                        since_opening = int((logged_local - logging_opens).total_seconds())
+                        logged_local = logging_opens + dt.timedelta(seconds=rng.randrange(since_opening + 1))
                     target = day
                     opens = max(logged_local, dt.datetime.combine(day, window_opens, tzinfo=tz))
                     earliest = opens + cutoff + SAME_DAY_MARGIN

@@ -24,8 +24,8 @@ from messaging.models import PhoneNumber
 from messaging.phones import normalize_phone
 
 from . import services
-from .api import OUT_OF_RANGE, in_range
 from .models import AppointmentType, ClosureDate, Location, Patient, Provider, ProviderKind, WaitlistEntry
+from .validators import validate_year
 
 LAST4 = re.compile(r"^\d{4}$")
 
@@ -198,15 +198,14 @@ class WaitlistEntryForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["provider_kinds"].initial = services.mask_to_kinds(self.instance.provider_kinds_mask)
         self.fields["weekdays"].initial = services.mask_to_weekdays(self.instance.weekdays_mask)
+        # the years the API and the imports accept (0001 for 2001 is a slip, not a date)
+        for name in ("current_appointment_at", "ready_from"):
+            self.fields[name].validators.append(validate_year)
 
     def clean(self):
         data = super().clean()
         if data.get("manual_boost") and not (data.get("boost_reason") or "").strip():
             self.add_error("boost_reason", "Say why this patient is boosted.")
-        # the same years the API and imports accept (0001 for 2001 is a slip, not a date)
-        for name in ("current_appointment_at", "ready_from"):
-            if data.get(name) is not None and not in_range(data[name]):
-                self.add_error(name, OUT_OF_RANGE)
         return data
 
 

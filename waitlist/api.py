@@ -38,6 +38,7 @@ from messaging.phones import normalize_phone
 
 from . import services
 from .models import AppointmentType, Location, Patient, Provider, ProviderKind, WaitlistEntry
+from .validators import OUT_OF_RANGE, in_range
 
 # --- plumbing shared by every API view (offers/api.py builds on it) --------------------------------------
 
@@ -238,18 +239,6 @@ class IdField(serializers.PrimaryKeyRelatedField):
         if not 1 <= data <= MAX_ID:
             self.fail("does_not_exist", pk_value=data)
         return super().to_internal_value(data)
-
-
-# A year outside this range is a slip (0001 for 2001, 9999 for "never"), and near the ends of what
-# Python's datetime holds a day added or a time zone applied overflows into a 500 far from the input.
-# Refused where a value comes in: these fields, the console's metrics form, the CSV import.
-EARLIEST_YEAR, LATEST_YEAR = 1900, 2200
-OUT_OF_RANGE = f"Give a year from {EARLIEST_YEAR} to {LATEST_YEAR}."
-
-
-def in_range(value: dt.date) -> bool:
-    """For a datetime, its year in UTC (as stored)."""
-    return EARLIEST_YEAR <= value.year <= LATEST_YEAR
 
 
 class AwareDateTimeField(serializers.DateTimeField):

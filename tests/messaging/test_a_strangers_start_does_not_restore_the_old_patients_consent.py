@@ -12,6 +12,7 @@ from messaging.models import ConsentEvent, Message, PhoneNumber
 from tests import factories as f
 from tests.conftest import T0
 
+from .scenarios import wrong_number_reported
 from .twilio_requests import text_in
 
 pytestmark = pytest.mark.django_db
@@ -20,11 +21,7 @@ NUMBER = "+13125551201"
 
 
 def _reported_wrong_number(client, settle):
-    patient = f.patient(phone=NUMBER)
-    assert patient.phone.can_text
-    text_in(client, NUMBER, "Wrong number")
-    settle()
-    return patient
+    return wrong_number_reported(client, settle, NUMBER)
 
 
 def test_a_wrong_number_report_clears_the_previous_owners_consent_with_a_consent_event_and_an_audit_record(

@@ -7,10 +7,9 @@ import pytest
 from core.actors import Actor
 from messaging import services
 from messaging.models import PhoneNumber
-from tests import factories as f
 from waitlist import services as waitlist
 
-from .twilio_requests import text_in
+from .scenarios import wrong_number_reported
 
 pytestmark = pytest.mark.django_db
 
@@ -20,11 +19,7 @@ EHR = Actor(Actor.API, "ehr")
 
 
 def _wrong_number_restarted(client, settle):
-    patient = f.patient(phone=NUMBER)
-    text_in(client, NUMBER, "Wrong number")
-    text_in(client, NUMBER, "START")
-    settle()
-    return patient
+    return wrong_number_reported(client, settle, NUMBER, "START")
 
 
 def test_an_import_repeating_the_previous_owners_consent_leaves_a_wrong_number_without_consent(
