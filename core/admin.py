@@ -4,6 +4,10 @@ write the console makes without a dedicated service still leaves an audit record
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import GroupAdmin, UserAdmin
+from django.contrib.auth.models import Group
 from django.db import transaction
 from knox.models import AuthToken
 
@@ -22,11 +26,17 @@ class AuditedAdminMixin:
     after `save_model`: the record is written there, once the links are saved, or a provider moved
     to another location would be recorded as a change of nothing."""
 
+    # fields never copied into the trail (a user's password hash)
+    audit_exclude: tuple[str, ...] = ()
+
+    def _audit_snapshot(self, obj) -> dict:
+        return {k: v for k, v in {**snapshot(obj), **snapshot_m2m(obj)}.items() if k not in self.audit_exclude}
+
     def save_model(self, request, obj, form, change):
         before = None
         if change and obj.pk:
             old = type(obj).objects.filter(pk=obj.pk).first()
-            before = {**snapshot(old), **snapshot_m2m(old)} if old is not None else None
+            before = self._audit_snapshot(old) if old is not None else None
         super().save_model(request, obj, form, change)
         obj._audit_before = (change, before)
 
@@ -40,7 +50,7 @@ class AuditedAdminMixin:
                 action=f"{obj._meta.model_name}.{'update' if was_change else 'create'}",
                 obj=obj,
                 before=before,
-                after={**snapshot(obj), **snapshot_m2m(obj)},
+                after=self._audit_snapshot(obj),
             )
         # inlines (a location's closures) are saved, and recorded, after their parent: the trail reads
         # in the order the change was made
@@ -50,7 +60,7 @@ class AuditedAdminMixin:
     def delete_model(self, request, obj):
         with transaction.atomic():
             audit_record(actor=Actor.staff(request.user), action=f"{obj._meta.model_name}.delete", obj=obj,
-                         before={**snapshot(obj), **snapshot_m2m(obj)}, after={})
+                         before=self._audit_snapshot(obj), after={})
             super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
@@ -121,3 +131,34 @@ class ApiKeyAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     fields = ("user", "token_key", "created", "expiry")
     readonly_fields = fields
     search_fields = ("user__username",)
+
+
+# Staff accounts and roles: who may do what is itself a change the trail must show (a front desk
+# group given the export right, a user made a manager). Django's stock admins, audited.
+User = get_user_model()
+admin.site.unregister(User)
+admin.site.unregister(Group)
+
+
+@admin.register(User)
+class AuditedUserAdmin(AuditedAdminMixin, UserAdmin):
+    audit_exclude = ("password",)
+
+    def user_change_password(self, request, id, form_url=""):
+        # Django's password page saves outside save_model: recorded here, in the same transaction,
+        # as the fact of the change only (never the hash)
+        with transaction.atomic():
+            user = self.get_object(request, unquote(id))
+            before = user.password if user is not None else None
+            response = super().user_change_password(request, id, form_url)
+            if user is not None and request.method == "POST":
+                user.refresh_from_db(fields=["password"])
+                if user.password != before:
+                    audit_record(actor=Actor.staff(request.user), action="user.password", obj=user,
+                                 note="password set" if user.has_usable_password() else "password login disabled")
+        return response
+
+
+@admin.register(Group)
+class AuditedGroupAdmin(AuditedAdminMixin, GroupAdmin):
+    pass

@@ -93,6 +93,9 @@ def _never_reached_twilio(exc: BaseException) -> bool:
 class TwilioBackend:
     name = "twilio"
     plays_provider = False
+    # every text asks for status callbacks: a delivered one, not the API's acceptance, shows the
+    # sender works (messaging.services.message_send)
+    reports_delivery = True
     answers_default_keywords = True
 
     def __init__(self):

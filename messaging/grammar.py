@@ -49,6 +49,9 @@ class ParsedReply:
     normalized: str  # the normalized text
     wrong_number: bool = False  # "wrong number" style texts (they are also OPT_OUT)
     reaction: bool = False  # phone reactions like Liked "..." (intent UNKNOWN)
+    # an ACCEPT made only of "ok"/"sure" and thanks: after an offer has ended it acknowledges our
+    # news ("that opening was just taken" - "ok thanks") and asks for nothing
+    acknowledgement: bool = False
 
 
 # --------------------------------------------------------------------------- normalization
@@ -173,7 +176,9 @@ OPT_OUT_PHRASES = OPT_OUT_KEYWORDS | WRONG_NUMBER_PHRASES | _phrases(
     "no mas mensajes", "dejen de enviarme mensajes", "deja de enviarme mensajes",
     "dejen de escribirme", "deja de escribirme", "darme de baja", "dame de baja", "deme de baja",
     "denme de baja", "quitame de la lista", "quiteme de la lista", "sacame de la lista",
-    "sacame de la lista de espera",
+    "sacame de la lista de espera", "no me mandes mas mensajes", "no me mandes mensajes",
+    "no quiero mas mensajes", "no quiero recibir mas mensajes", "dejen de mandarme mensajes",
+    "deja de mandarme mensajes", "cancelar", "basta", "ya basta",
 )
 
 OPT_IN_PHRASES = _phrases("start", "unstop")
@@ -184,6 +189,7 @@ DECLINE_PHRASES = _phrases(
     "no", "n", "nope", "nah", "pass", "skip", "decline", "2",
     "no thanks", "no thank you", "no thx", "no gracias", "not today", "not interested",
     "not this time", "i pass", "ill pass", "i decline", "i will pass",
+    "no me interesa", "no estoy interesado", "no estoy interesada", "hoy no",
 )
 
 ACCEPT_PHRASES = _phrases(
@@ -235,6 +241,9 @@ KNOWN_TOKENS: frozenset[str] = frozenset(
     for phrase in phrases
     for word in phrase.split()
 ) | frozenset(word for fillers in _FILLERS.values() for filler in fillers for word in filler)
+
+# "ok", "sure" and thanks: an acknowledgement, not a request to book (see ParsedReply)
+_ACKNOWLEDGEMENT_WORDS = frozenset({"ok", "okay", "sure"})
 
 _MAX_PHRASE_TOKENS = max(len(p.split()) for phrases in _PHRASES_BY_INTENT.values() for p in phrases)
 _MAX_TOKENS = _MAX_PHRASE_TOKENS + 8  # longer messages are never a phrase plus filler
@@ -296,6 +305,46 @@ def _is_keyword_soup_opt_out(tokens: tuple[str, ...]) -> bool:
     )
 
 
+# A message may join two or three phrases of these intents ("wrong number, stop", "no thanks, stop
+# texting me", "yes, please book it", "no, not today"): all accept, all decline, or an opt-out with
+# declines. Any other mix stays UNKNOWN.
+_JOINABLE = (Intent.OPT_OUT, Intent.DECLINE, Intent.ACCEPT)
+_MAX_PARTS = 3
+
+
+def _parts(tokens: tuple[str, ...], room: int) -> list[tuple[Intent, bool]] | None:
+    """The message read as at most `room` consecutive phrases, each of a joinable intent."""
+    for intent in _JOINABLE:
+        phrase = _matches(intent, tokens)
+        if phrase is not None:
+            return [(intent, intent is Intent.OPT_OUT and phrase in WRONG_NUMBER_PHRASES)]
+    if room < 2:
+        return None
+    for cut in range(1, len(tokens)):
+        head = _parts(tokens[:cut], 1)
+        if head is None:
+            continue
+        tail = _parts(tokens[cut:], room - 1)
+        if tail is not None:
+            return head + tail
+    return None
+
+
+def _joined(tokens: tuple[str, ...]) -> tuple[Intent, bool] | None:
+    parts = _parts(tokens, _MAX_PARTS)
+    if parts is None:
+        return None
+    intents = {intent for intent, _ in parts}
+    wrong_number = any(flag for _, flag in parts)
+    if intents == {Intent.ACCEPT}:
+        return Intent.ACCEPT, False
+    if intents == {Intent.DECLINE}:
+        return Intent.DECLINE, False
+    if Intent.OPT_OUT in intents and Intent.ACCEPT not in intents:
+        return Intent.OPT_OUT, wrong_number
+    return None
+
+
 def _classify(normalized: str) -> tuple[Intent, bool]:
     """(intent, wrong_number) of a normalized message."""
     raw_tokens = normalized.split()
@@ -314,7 +363,16 @@ def _classify(normalized: str) -> tuple[Intent, bool]:
         phrase = _matches(intent, tokens)
         if phrase is not None:
             return intent, intent is Intent.OPT_OUT and phrase in WRONG_NUMBER_PHRASES
+    if not mixed:
+        joined = _joined(tokens)
+        if joined is not None:
+            return joined
     return Intent.UNKNOWN, False
+
+
+def _is_acknowledgement(normalized: str) -> bool:
+    tokens = tuple(_canonical_tokens(normalized))
+    return any(" ".join(core) in _ACKNOWLEDGEMENT_WORDS for core in _cores(tokens, _FILLERS[Intent.ACCEPT]))
 
 
 def _is_accept(normalized: str) -> bool:
@@ -344,4 +402,6 @@ def parse_reply(body: str | None, opt_out_type: str | None = None) -> ParsedRepl
     elif twilio == "START":
         intent = Intent.ACCEPT if _is_accept(normalized) else Intent.OPT_IN
 
-    return ParsedReply(intent=intent, normalized=normalized, wrong_number=wrong_number, reaction=reaction)
+    acknowledgement = intent is Intent.ACCEPT and _is_acknowledgement(normalized)
+    return ParsedReply(intent=intent, normalized=normalized, wrong_number=wrong_number, reaction=reaction,
+                       acknowledgement=acknowledgement)

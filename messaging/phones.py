@@ -15,6 +15,10 @@ def normalize_phone(raw: str | None, region: str = DEFAULT_REGION) -> str:
         parsed = phonenumbers.parse(text, region)
     except phonenumbers.NumberParseException:
         raise ValidationError(f"{text[:40]!r} is not a phone number.", code="invalid") from None
+    if parsed.extension:
+        # dropping it would text the main line: a switchboard, or someone else at that office
+        raise ValidationError(f"{text[:40]!r} has an extension; an extension cannot receive texts. "
+                              "Give a number that can (a mobile).", code="invalid")
     if not phonenumbers.is_valid_number(parsed):
         raise ValidationError(f"{text[:40]!r} is not a valid phone number.", code="invalid")
     return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)

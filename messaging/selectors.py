@@ -8,7 +8,7 @@ from django.db.models import Q, QuerySet
 
 from clinicbot.clock import now
 
-from .models import Message, SenderHealth
+from .models import TERMINAL_FAILURES, Message, SenderHealth
 
 # A send normally takes well under a second; a row still `sending` after this long was interrupted
 # (a crash, an unknown outcome) and waits for a human: it is never resent automatically.
@@ -35,7 +35,11 @@ def messages_needing_attention(*, at: dt.datetime | None = None) -> QuerySet[Mes
 def _attention(at: dt.datetime) -> Q:
     flagged = ~Q(needs_attention="")
     stuck = Q(send_state=Message.SendState.SENDING, sending_at__lt=at - STUCK_AFTER)
-    failed = Q(send_state=Message.SendState.FAILED) & Q(created_at__gte=at - dt.timedelta(days=1))
+    # a send that failed, or a text the provider accepted and later reported undelivered (30003,
+    # 30005, 30007 ... arrive only by status callback): the runbook tells staff what each needs
+    failed = (
+        Q(send_state=Message.SendState.FAILED) | Q(send_state=Message.SendState.SENT, status__in=TERMINAL_FAILURES)
+    ) & Q(created_at__gte=at - dt.timedelta(days=1))
     return (flagged | stuck | failed) & Q(attention_cleared_at__isnull=True)
 
 

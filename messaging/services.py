@@ -19,6 +19,7 @@ from clinicbot.clock import now
 from clinicbot.sending_window import default_window
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
+from core.prepared import Prepared
 from core.services import audit_record, snapshot
 
 from . import backends
@@ -228,9 +229,12 @@ def phone_mark_cannot_receive(*, phone: PhoneNumber, code: str, actor: Actor, me
 
 
 def phone_clear_cannot_receive(*, phone: PhoneNumber, actor: Actor) -> None:
-    n = PhoneNumber.objects.filter(pk=phone.pk, cannot_receive=True).update(cannot_receive=False, cannot_receive_reason="")
-    if n == 1:
-        audit_record(actor=actor, action="phone.can_receive", obj=phone, after={"cannot_receive": False})
+    with transaction.atomic():
+        n = PhoneNumber.objects.filter(pk=phone.pk, cannot_receive=True).update(
+            cannot_receive=False, cannot_receive_reason=""
+        )
+        if n == 1:
+            audit_record(actor=actor, action="phone.can_receive", obj=phone, after={"cannot_receive": False})
 
 
 # --- the outbox --------------------------------------------------------------------------------
@@ -385,6 +389,24 @@ def _auto_reply_limited(phone: PhoneNumber) -> bool:
     return False
 
 
+# Every text's send runs these: compiled once, run with each text's values (core/prepared.py; on the
+# fill simulator building and compiling them cost more than SQLite spent running them)
+_CLAIM = Prepared(lambda p: (
+    Message.objects.filter(pk=p.message_id, send_state=Message.SendState.QUEUED)
+    .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=p.at)),
+    {"send_state": Message.SendState.SENDING, "sending_at": p.at, "attempts": F("attempts") + 1},
+), kind="update")
+_MESSAGE_WITH_PHONE = Prepared(lambda p: Message.objects.select_related("phone").filter(pk=p.message_id)[:1])
+_SENDER_HEALTH = Prepared(lambda p: SenderHealth.objects.filter(pk=1).values_list("paused", "failure_streak")[:1])
+_MARK_SENT = Prepared(lambda p: (
+    Message.objects.filter(pk=p.message_id, send_state=Message.SendState.SENDING),
+    {"send_state": Message.SendState.SENT, "provider_sid": p.sid, "sent_at": p.at, "error_code": "", "error_message": ""},
+), kind="update")
+_EARLY_EVENTS = Prepared(
+    lambda p: StatusEvent.objects.filter(provider_sid=p.sid, message__isnull=True).order_by("received_at", "pk")
+)
+
+
 def message_send(*, message_id: int) -> str:
     """Claim a queued message and hand it to the backend. Returns what happened (for logs/tests).
 
@@ -392,14 +414,10 @@ def message_send(*, message_id: int) -> str:
     whose send may have reached Twilio without us learning the outcome stays in `sending`, flagged:
     staff see it (selectors.messages_stuck_sending) and it is never resent silently."""
     at = now()
-    claimed = (
-        Message.objects.filter(pk=message_id, send_state=Message.SendState.QUEUED)
-        .filter(Q(next_attempt_at__isnull=True) | Q(next_attempt_at__lte=at))
-        .update(send_state=Message.SendState.SENDING, sending_at=at, attempts=F("attempts") + 1)
-    )
+    claimed = _CLAIM.update(message_id=message_id, at=at)
     if claimed != 1:
         return "not-claimed"
-    message = Message.objects.select_related("phone").get(pk=message_id)
+    message = _MESSAGE_WITH_PHONE.first(message_id=message_id)
     phone = message.phone
     if message.valid_until is not None and message.valid_until <= at:
         _send_failed(message, code="local-expired",
@@ -411,9 +429,14 @@ def message_send(*, message_id: int) -> str:
     if phone.cannot_receive:
         _send_failed(message, code="local-cannot-receive", text="not sent: the number cannot receive texts")
         return "cannot-receive"
+    if phone.consent_at is None and _is_outreach(message):
+        # consent cleared while the text waited (a wrong-number report, then START): outreach needs
+        # consent on record when it leaves, not only when it was queued
+        _send_failed(message, code="local-no-consent", text="not sent: the number has no consent on record")
+        return "no-consent"
     # one read of the sender's state: whether outreach is paused, and whether a success must reset
     # a failure streak (nearly always 0: an UPDATE per text to find that out was wasted)
-    paused, streak = SenderHealth.objects.filter(pk=1).values_list("paused", "failure_streak").first() or (False, 0)
+    paused, streak = _SENDER_HEALTH.first() or (False, 0)
     if not message.is_auto_reply and paused:
         # the sender is failing as a whole: hold outreach until staff resume it
         _hold(message, until=at + PAUSED_RECHECK)
@@ -441,8 +464,13 @@ def message_send(*, message_id: int) -> str:
         log.exception("backend raised while sending message %s", message.pk)
         result = backends.SendResult(ok=False, error_code="backend", error_message=exc.__class__.__name__, unknown=True)
     if result.ok:
-        return _send_succeeded(message, result, plays_provider=getattr(backend, "plays_provider", False),
-                               reset_streak=streak > 0)
+        # A provider that reports delivery breaks a failure streak with a delivered text, not with
+        # an accepted one: carrier failures (30007 filtering, 30008) arrive by callback after the
+        # API accepted the text, and each new acceptance would have reset their count for ever
+        plays_provider = getattr(backend, "plays_provider", False)
+        reports_delivery = plays_provider or getattr(backend, "reports_delivery", False)
+        return _send_succeeded(message, result, plays_provider=plays_provider,
+                               reset_streak=streak > 0 and not reports_delivery)
     if result.unknown:
         _send_outcome_unknown(message, code=result.error_code, text=result.error_message)
         return "unknown"
@@ -460,6 +488,12 @@ def message_send(*, message_id: int) -> str:
     return "failed"
 
 
+def _is_outreach(message: Message) -> bool:
+    """A text we start (an offer, a welcome, the retention ask), as opposed to an answer to the
+    number's own text or news about an offer it already had."""
+    return not message.is_auto_reply and (message.valid_until is not None or message.respects_window)
+
+
 def _hold(message: Message, *, until: dt.datetime | None) -> None:
     """Put a claimed message back in the queue until `until` without sending it: the wait is not an
     attempt."""
@@ -471,10 +505,7 @@ def _hold(message: Message, *, until: dt.datetime | None) -> None:
 def _send_succeeded(message: Message, result: backends.SendResult, *, plays_provider: bool, reset_streak: bool) -> str:
     try:
         with transaction.atomic():
-            Message.objects.filter(pk=message.pk, send_state=Message.SendState.SENDING).update(
-                send_state=Message.SendState.SENT, provider_sid=result.sid, sent_at=now(), error_code="",
-                error_message="",
-            )
+            _MARK_SENT.update(message_id=message.pk, sid=result.sid, at=now())
             if reset_streak:
                 # a success breaks a run of failures across different numbers
                 SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
@@ -553,6 +584,9 @@ def _resend_at_next_opening(message: Message) -> None:
     )
 
 
+DELIVERED = ("delivered", "read")
+
+
 def _note_failure_streak(phone: PhoneNumber) -> None:
     SenderHealth.objects.get_or_create(pk=1)
     # consecutive unexplained failures across *different* numbers suggest the sender, not the recipients
@@ -565,24 +599,34 @@ def _note_failure_streak(phone: PhoneNumber) -> None:
 
 def sender_pause(*, reason: str) -> bool:
     SenderHealth.objects.get_or_create(pk=1)
-    n = SenderHealth.objects.filter(pk=1, paused=False).update(paused=True, paused_reason=reason[:200], paused_at=now())
+    with transaction.atomic():
+        n = SenderHealth.objects.filter(pk=1, paused=False).update(
+            paused=True, paused_reason=reason[:200], paused_at=now()
+        )
+        if n == 1:
+            audit_record(actor=Actor.system("sender-health"), action="sender.pause", object_type="sender",
+                         object_id=1, note=reason)
     if n == 1:
-        audit_record(actor=Actor.system("sender-health"), action="sender.pause", object_type="sender", object_id=1, note=reason)
         log.error("outreach paused for the whole sender: %s", reason)
     return n == 1
 
 
 def sender_resume(*, actor: Actor) -> bool:
-    n = SenderHealth.objects.filter(pk=1, paused=True).update(
-        paused=False, paused_reason="", failure_streak=0, last_failed_phone=None, resumed_by_id=actor.user_id
-    )
-    if n == 1:
-        audit_record(actor=actor, action="sender.resume", object_type="sender", object_id=1)
+    # the change and the record of who made it commit together, or neither does
+    with transaction.atomic():
+        n = SenderHealth.objects.filter(pk=1, paused=True).update(
+            paused=False, paused_reason="", failure_streak=0, last_failed_phone=None, resumed_by_id=actor.user_id
+        )
+        if n == 1:
+            audit_record(actor=actor, action="sender.resume", object_type="sender", object_id=1)
     return n == 1
 
 
 def sender_is_paused() -> bool:
-    return SenderHealth.objects.filter(pk=1, paused=True).exists()
+    return bool(_SENDER_PAUSED.all())
+
+
+_SENDER_PAUSED = Prepared(lambda p: SenderHealth.objects.filter(pk=1, paused=True).values_list("pk", flat=True)[:1])
 
 
 def messages_due(*, at: dt.datetime, limit: int = 200) -> list[int]:
@@ -625,6 +669,31 @@ def messages_requeue_lost(*, older_than: dt.datetime, at: dt.datetime | None = N
     return requeued
 
 
+def messages_cancel_queued(*, message_ids: list[int], code: str, text: str) -> list[int]:
+    """Fail queued texts that must no longer leave (the offer they carry has ended), unsent. Only
+    rows still `queued` change: a text a worker has claimed is left to its send. Not a delivery
+    failure: nothing is held against the number or the sender. Returns the ids failed here."""
+    if not message_ids:
+        return []
+    # no savepoint: the callers (an offer ending) are already in a transaction
+    with transaction.atomic(savepoint=False):
+        # locked first so the caller learns exactly which rows this call failed
+        ids = list(
+            Message.objects.select_for_update(of=("self",))
+            .filter(pk__in=list(message_ids), direction=Message.Direction.OUTBOUND, send_state=Message.SendState.QUEUED)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            Message.objects.filter(pk__in=ids, send_state=Message.SendState.QUEUED).update(
+                send_state=Message.SendState.FAILED, error_code=code[:20], error_message=text[:300],
+                status_at=now(), next_attempt_at=None,
+                # withheld on purpose: nothing for a person to look at on the board
+                attention_cleared_at=now(),
+            )
+    return ids
+
+
 # --- status callbacks ---------------------------------------------------------------------------
 
 
@@ -641,6 +710,9 @@ def _status_forward(message_id: int, status: str) -> int:
 
 def _apply_status(message: Message, status: str, error_code: str) -> int:
     moved = _status_forward(message.pk, status)
+    if moved and status in DELIVERED:
+        # a delivered text breaks a run of failures across different numbers (`message_send`)
+        SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
     if moved and status in TERMINAL_FAILURES:
         if error_code:
             Message.objects.filter(pk=message.pk).update(error_code=error_code)
@@ -704,7 +776,7 @@ def status_events_attach_orphans(*, older_than: dt.datetime, since: dt.datetime,
 
 
 def _attach_early_events(message: Message, sid: str) -> None:
-    for event in StatusEvent.objects.filter(provider_sid=sid, message__isnull=True).order_by("received_at", "pk"):
+    for event in _EARLY_EVENTS.all(sid=sid):
         _attach(event, message)
 
 
@@ -806,6 +878,20 @@ def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
     return message, True
 
 
+# an inbound text's processing runs these for every reply (core/prepared.py)
+_EARLIER_UNPROCESSED = Prepared(lambda p: Message.objects.filter(
+    direction=Message.Direction.INBOUND,
+    processed_at__isnull=True,
+    pk__lt=p.message_id,
+    phone_id=Message.objects.filter(pk=p.message_id).values("phone_id")[:1],
+).order_by("pk").values_list("pk", flat=True)[:20])
+_INBOUND_CLAIM = Prepared(lambda p: (
+    Message.objects.filter(pk=p.message_id, direction=Message.Direction.INBOUND, processed_at__isnull=True),
+    {"processed_at": p.at},
+), kind="update")
+_SET_INTENT = Prepared(lambda p: (Message.objects.filter(pk=p.message_id), {"intent": p.intent}), kind="update")
+
+
 def inbound_process(*, message_id: int) -> str:
     """Understand one inbound text and act on it, once. A worker runs it right after the webhook
     stores the text (an opt-out runs in the webhook itself); if it fails or its task is lost, the
@@ -815,13 +901,7 @@ def inbound_process(*, message_id: int) -> str:
     at once on two workers (a YES then a NO, a YES then STOP): earlier unprocessed texts of the
     number go first. If another worker is processing one of them, its claim waits for that
     worker's commit and then finds it done."""
-    earlier = Message.objects.filter(
-        direction=Message.Direction.INBOUND,
-        processed_at__isnull=True,
-        pk__lt=message_id,
-        phone_id=Message.objects.filter(pk=message_id).values("phone_id")[:1],
-    ).order_by("pk")
-    for pk in list(earlier.values_list("pk", flat=True)[:20]):
+    for pk in _EARLIER_UNPROCESSED.all(message_id=message_id):
         try:
             _inbound_process_one(message_id=pk)
         except Exception:  # noqa: BLE001 - a text that cannot be processed must not hold up the next
@@ -851,12 +931,10 @@ def _inbound_failed(message_id: int) -> None:
 def _inbound_process_one(*, message_id: int) -> str:
     with transaction.atomic():
         at = now()
-        n = Message.objects.filter(
-            pk=message_id, direction=Message.Direction.INBOUND, processed_at__isnull=True
-        ).update(processed_at=at)
+        n = _INBOUND_CLAIM.update(message_id=message_id, at=at)
         if n != 1:
             return "already-processed"
-        message = Message.objects.select_related("phone").get(pk=message_id)
+        message = _MESSAGE_WITH_PHONE.first(message_id=message_id)
         raw = message.raw_params or {}
         parsed = parse_reply(message.body, raw.get("OptOutType"))
         intent = parsed.intent
@@ -874,7 +952,7 @@ def _inbound_process_one(*, message_id: int) -> str:
                 intent=Intent.UNKNOWN.value, needs_attention="opted_out_reply"
             )
             return "ignored-opted-out"
-        Message.objects.filter(pk=message.pk).update(intent=intent.value)
+        _SET_INTENT.update(message_id=message.pk, intent=intent.value)
         message.intent = intent.value
         languages = {lang for _pk, lang in patients}
         language = languages.pop() if len(languages) == 1 else "en"
@@ -915,9 +993,11 @@ def _inbound_process_one(*, message_id: int) -> str:
             # run keeps the entries on this reply; the patient hears so now, not a generic line
             message_enqueue(phone=phone, template="staff_still_on_list", language=language, auto_reply=True)
             return "stay_on_list"
-        if intent == Intent.UNKNOWN and phone.patients.exists():
-            # a known patient wrote something with no offer to attach it to: a human should see it
-            Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
+        if intent in (Intent.UNKNOWN, Intent.DECLINE) and phone.patients.exists():
+            # a known patient wrote something with no offer to attach it to, or a NO the engine did
+            # not act on (from a patient already booked, say): a human should see it
+            flag = "unrecognised" if intent == Intent.UNKNOWN else "no_without_open_offer"
+            Message.objects.filter(pk=message.pk).update(needs_attention=flag)
         _generic_reply(phone=phone, language=language, at=at)
         return "generic"
 
@@ -970,7 +1050,9 @@ def inbound_unprocessed(*, older_than: dt.datetime, limit: int = 100) -> list[in
 def message_flag_clear(*, message_id: int, actor: Actor) -> bool:
     """A person handled a text on the board: a flagged reply, a send stuck in `sending` (they checked
     Twilio's log) or a failed send. It leaves the board and the health check; its states stay."""
-    n = needs_attention_now(message_id=message_id).update(attention_cleared_at=now())
-    if n:
-        audit_record(actor=actor, action="message.flag_clear", object_type="messaging.message", object_id=message_id)
+    with transaction.atomic():
+        n = needs_attention_now(message_id=message_id).update(attention_cleared_at=now())
+        if n:
+            audit_record(actor=actor, action="message.flag_clear", object_type="messaging.message",
+                         object_id=message_id)
     return n == 1

@@ -23,7 +23,7 @@ from core.templatetags.console import local
 from waitlist import admin as waitlist_admin
 
 from . import services
-from .admin_forms import FilledByPhoneForm
+from .admin_forms import FilledByPhoneForm, NextWaveForm
 from .board_selectors import top_exclusion
 from .models import Cancellation, Offer
 
@@ -34,6 +34,10 @@ WAVE_OUTCOMES = {
     "cutoff": (messages.WARNING, "Too close to the slot's cutoff: no wave was sent."),
     "waiting-for-window": (messages.INFO, "Outside sending hours: the next wave goes when the window opens."),
     "lost-race": (messages.INFO, "Another wave started at the same moment."),
+    "waiting-for-busy": (messages.INFO, "Everyone left is busy with another offer or resting: the engine tries again "
+                                        "when the first of them is free."),
+    "already-advanced": (messages.WARNING, "No wave was sent: the slot had already moved past the wave you saw "
+                                           "(a second click, or someone else sent it). Check the offers below."),
 }
 
 
@@ -104,6 +108,7 @@ class CancellationAdmin(admin.ModelAdmin):
             "active": c.status in Cancellation.ACTIVE,
             "filled": c.status == Cancellation.Status.FILLED,
             "filled_form": FilledByPhoneForm(),
+            "next_wave_form": NextWaveForm(initial={"after_wave": c.current_wave}),
             "exclusions": sorted(((k, v) for k, v in (c.exclusion_summary or {}).items() if v), key=lambda kv: -kv[1]),
             "top_exclusion": top_exclusion(c.exclusion_summary),
             "chained": list(c.chained.all()),
@@ -166,7 +171,12 @@ class CancellationAdmin(admin.ModelAdmin):
         self._report(request, done, "Resumed.", "Not resumed: the slot has ended or was not paused.")
 
     def _act_next_wave(self, request, c, actor):
-        outcome = services.cancellation_next_wave_now(cancellation_id=c.pk, actor=actor)
+        form = NextWaveForm(request.POST)
+        if not form.is_valid():
+            raise ValidationError("This page was out of date: no wave was sent. Reload it and try again.")
+        # the page's form always names the wave it showed; a request without one is sent as asked
+        outcome = services.cancellation_next_wave_now(cancellation_id=c.pk, actor=actor,
+                                                      after_wave=form.cleaned_data["after_wave"])
         if outcome.startswith("wave"):
             messages.success(request, f"Sent {outcome}.")
         else:
@@ -211,7 +221,7 @@ class OfferAdmin(ReadOnlyAdminMixin, admin.ModelAdmin):
     list_display = ("pk", "cancellation", "wave", "patient", "phone", "status", "score", "sent_at", "expires_at")
     list_filter = ("status", "wave", ("sent_at", admin.DateFieldListFilter))
     search_fields = ("patient__first_name", "patient__last_name", "=cancellation__id")
-    list_select_related = ("cancellation__provider", "patient", "phone")
+    list_select_related = ("cancellation__provider", "cancellation__location", "patient", "phone")
     readonly_fields = [f.name for f in Offer._meta.fields]
     actions = ["withdraw_offers"]
 
@@ -243,6 +253,9 @@ class EntryOfferInline(admin.TabularInline):
     show_change_link = False
     verbose_name_plural = "offers made to this entry"
     ordering = ("-sent_at",)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("cancellation__provider", "cancellation__location")
 
     @admin.display(description="Slot")
     def cancellation_link(self, obj):

@@ -87,3 +87,10 @@ class LogCancellationForm(forms.Form):
 
 class FilledByPhoneForm(forms.Form):
     note = forms.CharField(max_length=200, required=False)
+
+
+class NextWaveForm(forms.Form):
+    """"Send next wave now" names the wave the page showed: a second click, or a click on a stale
+    page, then starts nothing instead of another wave."""
+
+    after_wave = forms.IntegerField(min_value=0, max_value=32767, required=False, widget=forms.HiddenInput)

@@ -112,7 +112,18 @@ class NoteSerializer(serializers.Serializer):
     note = serializers.CharField(max_length=200, required=False, allow_blank=True, default="")
 
 
+class NextWaveSerializer(serializers.Serializer):
+    after_wave = serializers.IntegerField(
+        min_value=0, max_value=32767, required=False,
+        help_text="The wave you last saw (`current_wave`): a retried or repeated request then starts no "
+                  "second wave (409). Omitted: a wave is started whatever the current one is.",
+    )
+
+
 NEXT_WAVE_REFUSALS = {
+    "already-advanced": "The cancellation is no longer at the wave given in after_wave (a repeated request, or "
+                        "another wave started first): no wave was started.",
+    "waiting-for-busy": "Everyone left is busy with another offer or resting: the engine tries again when one is free.",
     "ended": "This cancellation has ended.",
     "sender-paused": "Outreach is paused for the whole sender (repeated delivery failures); a manager must resume it.",
     "cutoff": "Too close to the slot's start: no further offers (the slot is unfilled unless an offer is still pending).",
@@ -201,12 +212,16 @@ class CancellationViewSet(UpsertViewSet):
             "Only an open or offering cancellation can be marked filled.",
         )
 
-    @extend_schema(request=None, responses=CancellationSerializer)
+    @extend_schema(request=NextWaveSerializer, responses=CancellationSerializer)
     @action(detail=True, methods=["post"], url_path="next-wave")
     def next_wave(self, request, pk=None):
-        """Send the next wave now, without waiting for the pending offers."""
+        """Send the next wave now, without waiting for the pending offers. Give `after_wave` (the
+        `current_wave` you saw) so a retry cannot send a second wave."""
         c = self.get_object()
-        result = services.cancellation_next_wave_now(cancellation_id=c.pk, actor=self.actor)
+        body = NextWaveSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        result = services.cancellation_next_wave_now(cancellation_id=c.pk, actor=self.actor,
+                                                     after_wave=body.validated_data.get("after_wave"))
         if not result.startswith("wave"):
             raise Conflict(NEXT_WAVE_REFUSALS.get(result, f"No wave was started ({result})."))
         return self._respond(c.pk)

@@ -1,6 +1,7 @@
 """Reads of the live board: what every open slot is doing and what needs a human, right now.
 
-Each list is bounded (the board is a glance, not a report) and every time comes from
+Each list is bounded (the board is a glance, not a report), but the counts at the top are the true
+totals: a list that reached its bound is counted in the database. Every time comes from
 `clinicbot.clock.now()`, so tests can freeze it."""
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.db.models import Count, Q
 
 from clinicbot.clock import now
-from messaging.models import ConsentEvent, Message, SenderHealth
+from messaging.models import TERMINAL_FAILURES, ConsentEvent, Message, SenderHealth
 from messaging.selectors import messages_needing_attention
 
 from .models import Cancellation, Offer
@@ -40,10 +41,12 @@ class Board:
     opt_outs_today: list[ConsentEvent] = field(default_factory=list)
     sender: SenderHealth | None = None
     filled_today: int = 0
+    # true totals of the lists that reached their bound (a list shorter than its bound is complete)
+    totals: dict[str, int] = field(default_factory=dict)
 
     @property
     def counts(self) -> dict[str, int]:
-        return {
+        shown = {
             "open": len(self.open_slots),
             "pending": len(self.pending_offers),
             "filled_today": self.filled_today,
@@ -53,6 +56,7 @@ class Board:
             "attention": len(self.attention),
             "opt_outs_today": len(self.opt_outs_today),
         }
+        return {**shown, **self.totals}
 
 
 def clinic_day_start(at: dt.datetime) -> dt.datetime:
@@ -73,9 +77,35 @@ def _slots(**filters):
     return Cancellation.objects.filter(**filters).select_related("provider", "location", "appointment_type")
 
 
+def _open_qs():
+    return _slots(status__in=Cancellation.ACTIVE)
+
+
+def _pending_qs():
+    return Offer.objects.filter(status=Offer.Status.PENDING)
+
+
+def _awaiting_ehr_qs():
+    return Cancellation.objects.filter(status=Cancellation.Status.FILLED).filter(
+        Q(ehr_booked_at__isnull=True) | Q(ehr_released_at__isnull=True)
+    )
+
+
+def _overdue_before(at: dt.datetime) -> dt.datetime:
+    return at - dt.timedelta(minutes=settings.EHR_FOLLOWUP_OVERDUE_MINUTES)
+
+
+def _unfilled_qs(at: dt.datetime):
+    return Cancellation.objects.filter(status=Cancellation.Status.UNFILLED, ended_at__gte=at - RECENT)
+
+
+def _opt_outs_qs(at: dt.datetime):
+    return ConsentEvent.objects.filter(kind=ConsentEvent.Kind.OPT_OUT, at__gte=clinic_day_start(at))
+
+
 def open_slots() -> list[Cancellation]:
     return list(
-        _slots(status__in=Cancellation.ACTIVE)
+        _open_qs()
         .annotate(
             pending_count=Count("offers", filter=Q(offers__status=Offer.Status.PENDING)),
             offers_count=Count("offers"),
@@ -86,18 +116,17 @@ def open_slots() -> list[Cancellation]:
 
 def pending_offers() -> list[Offer]:
     return list(
-        Offer.objects.filter(status=Offer.Status.PENDING)
+        _pending_qs()
         .select_related("patient", "phone", "entry", "cancellation__provider", "cancellation__location")
         .order_by("expires_at", "pk")[:LIMIT * 2]
     )
 
 
 def awaiting_ehr(*, at: dt.datetime) -> list[Cancellation]:
-    overdue_before = at - dt.timedelta(minutes=settings.EHR_FOLLOWUP_OVERDUE_MINUTES)
+    overdue_before = _overdue_before(at)
     slots = list(
-        _slots(status=Cancellation.Status.FILLED)
-        .filter(Q(ehr_booked_at__isnull=True) | Q(ehr_released_at__isnull=True))
-        .select_related("filled_offer__patient")
+        _awaiting_ehr_qs()
+        .select_related("provider", "location", "appointment_type", "filled_offer__patient")
         .order_by("filled_at")[:LIMIT]
     )
     for c in slots:
@@ -106,7 +135,9 @@ def awaiting_ehr(*, at: dt.datetime) -> list[Cancellation]:
 
 
 def unfilled(*, at: dt.datetime) -> list[Cancellation]:
-    slots = list(_slots(status=Cancellation.Status.UNFILLED, ended_at__gte=at - RECENT).order_by("-ended_at")[:LIMIT])
+    slots = list(
+        _unfilled_qs(at).select_related("provider", "location", "appointment_type").order_by("-ended_at")[:LIMIT]
+    )
     for c in slots:
         c.top_exclusion = top_exclusion(c.exclusion_summary)
     return slots
@@ -123,6 +154,9 @@ def _why(m: Message) -> str:
         return ATTENTION_LABELS.get(m.needs_attention, m.needs_attention.replace("_", " "))
     if m.send_state == Message.SendState.FAILED:
         return f"send failed ({m.error_code or 'no code'})"
+    if m.status in TERMINAL_FAILURES:
+        # accepted by Twilio, then reported undelivered by callback (30003, 30005, 30007 ...)
+        return f"{m.status} ({m.error_code or 'no code'})"
     return m.needs_attention.replace("_", " ") or "check"
 
 
@@ -139,15 +173,32 @@ def needs_attention(*, at: dt.datetime) -> list[AttentionItem]:
 
 def opt_outs_today(*, at: dt.datetime) -> list[ConsentEvent]:
     return list(
-        ConsentEvent.objects.filter(kind=ConsentEvent.Kind.OPT_OUT, at__gte=clinic_day_start(at))
+        _opt_outs_qs(at)
         .select_related("phone")
         .order_by("-at")[:LIMIT]
     )
 
 
+def _totals(board: Board, at: dt.datetime) -> dict[str, int]:
+    """The true size of each list that reached its bound; a busy clinic must not read "100 open
+    slots" when it has 250."""
+    full = {
+        "open": (board.open_slots, LIMIT, _open_qs),
+        "pending": (board.pending_offers, LIMIT * 2, _pending_qs),
+        "awaiting_ehr": (board.awaiting_ehr, LIMIT, _awaiting_ehr_qs),
+        "unfilled": (board.unfilled, LIMIT, lambda: _unfilled_qs(at)),
+        "attention": (board.attention, LIMIT, lambda: messages_needing_attention(at=at)),
+        "opt_outs_today": (board.opt_outs_today, LIMIT, lambda: _opt_outs_qs(at)),
+    }
+    totals = {name: qs().count() for name, (rows, bound, qs) in full.items() if len(rows) >= bound}
+    if "awaiting_ehr" in totals:
+        totals["overdue_ehr"] = _awaiting_ehr_qs().filter(filled_at__lte=_overdue_before(at)).count()
+    return totals
+
+
 def board_snapshot(*, at: dt.datetime | None = None) -> Board:
     at = at or now()
-    return Board(
+    board = Board(
         at=at,
         open_slots=open_slots(),
         pending_offers=pending_offers(),
@@ -160,3 +211,5 @@ def board_snapshot(*, at: dt.datetime | None = None) -> Board:
             status=Cancellation.Status.FILLED, filled_at__gte=clinic_day_start(at)
         ).count(),
     )
+    board.totals = _totals(board, at)
+    return board

@@ -1,6 +1,8 @@
 from django.db import models
 from django.db.models import Q
 
+from core.templatetags.console import local
+
 
 class Cancellation(models.Model):
     """A freed slot."""
@@ -67,7 +69,8 @@ class Cancellation(models.Model):
         permissions = [("view_metrics", "Can view fill metrics"), ("view_board", "Can use the live board")]
 
     def __str__(self):
-        return f"{self.provider} {self.start_at:%Y-%m-%d %H:%M} ({self.get_status_display()})"
+        # the location's wall time, as the front desk reads it (not the stored UTC)
+        return f"{self.provider} {local(self.start_at, self.location)} ({self.get_status_display()})"
 
 
 class Offer(models.Model):

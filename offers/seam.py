@@ -14,6 +14,12 @@ from .selectors import offer_for_reply
 
 # a reply about an offer that ended longer ago than this gets the generic line instead
 LATE_REPLY_WINDOW = dt.timedelta(days=2)
+# the texts that tell a patient how their offer ended
+OUTCOME_TEXTS = ("confirmed", "taken", "expired", "no_longer_available", "declined_ack")
+
+
+def _told_outcome(offer: Offer) -> bool:
+    return OfferMessage.objects.filter(offer=offer, role__in=OUTCOME_TEXTS).exists()
 
 
 class OfferEvents:
@@ -25,13 +31,20 @@ class OfferEvents:
         if not pending and (offer.ended_at or offer.sent_at) < now() - LATE_REPLY_WINDOW:
             return False
         if parsed.intent == Intent.ACCEPT:
+            if not pending and parsed.acknowledgement and _told_outcome(offer):
+                # "ok thanks" to our news about an ended offer ("that opening was just taken") asks
+                # for nothing: answering it would repeat the news, or book nothing and say so
+                return True
             services.offer_accept(offer_id=offer.pk, received_at=message.created_at, message=message)
             return True
         if parsed.intent == Intent.DECLINE:
             if pending:
                 services.offer_decline(offer_id=offer.pk, message=message)
-            # a NO after the offer ended needs no answer
-            return True
+                return True
+            # A NO after any other ended offer needs no answer. From the patient booked into the slot
+            # it may mean they cannot come: not handled here, so messaging flags it for a person and
+            # gives the clinic's number.
+            return offer.status != Offer.Status.ACCEPTED
         if pending:
             services.offer_clarify(offer_id=offer.pk, message=message)
             return True

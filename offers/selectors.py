@@ -8,7 +8,9 @@ import datetime as dt
 from django.conf import settings
 from django.db.models import Count, Exists, F, IntegerField, Min, OuterRef, Q, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThanOrEqual
 
+from core.prepared import Prepared, Values
 from waitlist.models import KIND_BITS, WaitlistEntry
 from waitlist.selectors import location_cutoff_minutes
 
@@ -57,59 +59,74 @@ def _offer_count(at_least: dt.datetime):
     )
 
 
-def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bool = False):
-    """Entries that may be offered this slot now, best first (a queryset: slice it). `busy_ok` lets
-    through numbers kept out only for now (a pending offer elsewhere, the cooldown)."""
+def _eligibility_values(cancellation: Cancellation, at: dt.datetime) -> dict:
+    """The values the eligibility query is built from (the query's shape depends on none of them)."""
     c = cancellation
-    location, provider = c.location, c.provider
-    tz = location.tz
+    tz = c.location.tz
     local_start = c.start_at.astimezone(tz)
-    today_local = at.astimezone(tz).date()
-    hours_until = (c.start_at - at).total_seconds() / 3600
-    kind_bit = KIND_BITS.get(provider.kind, 0)
-    weekday_bit = 1 << local_start.weekday()
-    slot_time = local_start.time().replace(tzinfo=None)
-    cooldown_from = at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
+    return {
+        "cancellation_id": c.pk,
+        "type_id": c.appointment_type_id,
+        "provider_id": c.provider_id,
+        "location_id": c.location_id,
+        "at": at,
+        "caps_rule": caps_rule(),
+        "today_local": at.astimezone(tz).date(),
+        "duration": c.duration_minutes,
+        "start_at": c.start_at,
+        # an IntegerField lookup takes a whole number (the ORM would truncate a float itself)
+        "notice_hours": int((c.start_at - at).total_seconds() / 3600),
+        "slot_time": local_start.time().replace(tzinfo=None),
+        "kind_bit": KIND_BITS.get(c.provider.kind, 0),
+        "weekday_bit": 1 << local_start.weekday(),
+        "cooldown_from": at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES),
+        "day_from": at - DAY,
+        "week_from": at - WEEK,
+        "cap_day": settings.OFFER_CAP_PER_DAY,
+        "cap_week": settings.OFFER_CAP_PER_WEEK,
+    }
 
-    if not provider.active or not provider.appointment_types.filter(pk=c.appointment_type_id).exists():
-        return WaitlistEntry.objects.none()
+
+def _eligible(p, *, busy_ok: bool):
+    """The eligibility query, from values or placeholders (`p`, core/prepared.py): one definition
+    for the prepared statement `pick_wave` runs and the queryset `eligible_entries` returns."""
     # Built with as few queryset steps as possible: every .filter()/.annotate() clones the whole
     # query, and on the engine's hot path building this query cost as much as running it.
     conditions = [
-        Q(active=True, appointment_type_id=c.appointment_type_id),
+        Q(active=True, appointment_type_id=p.type_id),
         # a column of the entry row, so a capped number is passed over before any join or count
         # (late in a busy day most of the best-ranked entries are capped)
-        Q(offer_capped_until__isnull=True) | Q(offer_capped_until__lt=at) | ~Q(offer_caps_rule=caps_rule()),
-        Q(ready_from__isnull=True) | Q(ready_from__lte=today_local),
-        Q(visit_minutes__isnull=True) | Q(visit_minutes__lte=c.duration_minutes),
+        Q(offer_capped_until__isnull=True) | Q(offer_capped_until__lt=p.at) | ~Q(offer_caps_rule=p.caps_rule),
+        Q(ready_from__isnull=True) | Q(ready_from__lte=p.today_local),
+        Q(visit_minutes__isnull=True) | Q(visit_minutes__lte=p.duration),
         Q(
             patient__phone__consent_at__isnull=False,
             patient__phone__opted_out=False,
             patient__phone__cannot_receive=False,
         ),
-        Q(current_appointment_at__isnull=True) | Q(current_appointment_at__gt=c.start_at),
-        Q(min_notice_hours__lte=hours_until),
-        Q(earliest_time__isnull=True) | Q(earliest_time__lte=slot_time),
-        Q(latest_time__isnull=True) | Q(latest_time__gte=slot_time),
+        Q(current_appointment_at__isnull=True) | Q(current_appointment_at__gt=p.start_at),
+        Q(min_notice_hours__lte=p.notice_hours),
+        Q(earliest_time__isnull=True) | Q(earliest_time__lte=p.slot_time),
+        Q(latest_time__isnull=True) | Q(latest_time__gte=p.slot_time),
         Q(provider_kinds_mask=0) | Q(kind_ok__gt=0),
         Q(weekdays_mask=0) | Q(day_ok__gt=0),
         Q(has_provider_prefs=False) | Q(prefers_provider__isnull=False),
         Q(has_location_prefs=False) | Q(prefers_location__isnull=False),
-        ~Q(Exists(Offer.objects.filter(cancellation_id=c.pk, patient_id=OuterRef("patient_id")))),
+        ~Q(Exists(Offer.objects.filter(cancellation_id=p.cancellation_id, patient_id=OuterRef("patient_id")))),
     ]
     if not busy_ok:
         # one pending offer per number, and a cooldown after the last one ended
         conditions.append(
             ~Q(Exists(
                 Offer.objects.filter(phone_id=OuterRef("patient__phone_id")).filter(
-                    Q(status=Offer.Status.PENDING) | Q(ended_at__gt=cooldown_from)
+                    Q(status=Offer.Status.PENDING) | Q(ended_at__gt=p.cooldown_from)
                 )
             ))
         )
     return (
         WaitlistEntry.objects.annotate(
-            kind_ok=F("provider_kinds_mask").bitand(kind_bit),
-            day_ok=F("weekdays_mask").bitand(weekday_bit),
+            kind_ok=F("provider_kinds_mask").bitand(p("kind_bit", IntegerField())),
+            day_ok=F("weekdays_mask").bitand(p("weekday_bit", IntegerField())),
         )
         # Preferred providers/locations as scalar subqueries, not EXISTS: PostgreSQL turns an EXISTS
         # inside an OR into a hashed subplan that reads every entry preferring this provider (linear
@@ -117,25 +134,44 @@ def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bo
         .alias(
             prefers_provider=Subquery(
                 WaitlistEntry.providers.through.objects.filter(
-                    waitlistentry_id=OuterRef("pk"), provider_id=provider.pk
+                    waitlistentry_id=OuterRef("pk"), provider_id=p.provider_id
                 ).values("pk")[:1]
             ),
             prefers_location=Subquery(
                 WaitlistEntry.locations.through.objects.filter(
-                    waitlistentry_id=OuterRef("pk"), location_id=location.pk
+                    waitlistentry_id=OuterRef("pk"), location_id=p.location_id
                 ).values("pk")[:1]
             ),
-            offers_day=_offer_count(at - DAY),
+            offers_day=_offer_count(p.day_from),
         )
-        .annotate(offers_week=_offer_count(at - WEEK))
-        .filter(
-            *conditions,
-            offers_day__lt=settings.OFFER_CAP_PER_DAY,
-            offers_week__lt=settings.OFFER_CAP_PER_WEEK,
-        )
+        .annotate(offers_week=_offer_count(p.week_from))
+        .filter(*conditions, offers_day__lt=p.cap_day, offers_week__lt=p.cap_week)
         .select_related("patient", "patient__phone")
         .order_by("-priority", "offers_week", "joined_at", "pk")
     )
+
+
+def _slot_bookable(cancellation: Cancellation) -> bool:
+    provider = cancellation.provider
+    return provider.active and provider.appointment_types.filter(pk=cancellation.appointment_type_id).exists()
+
+
+def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bool = False):
+    """Entries that may be offered this slot now, best first (a queryset: slice it). `busy_ok` lets
+    through numbers kept out only for now (a pending offer elsewhere, the cooldown)."""
+    if not _slot_bookable(cancellation):
+        return WaitlistEntry.objects.none()
+    return _eligible(Values(_eligibility_values(cancellation, at)), busy_ok=busy_ok)
+
+
+# pick_wave's reads: the query above, compiled once per wave size (core/prepared.py)
+_WAVE = {}
+
+
+def _wave_query(rows: int) -> Prepared:
+    if rows not in _WAVE:
+        _WAVE[rows] = Prepared(lambda p: _eligible(p, busy_ok=False)[:rows])
+    return _WAVE[rows]
 
 
 def busy_until(*, cancellation: Cancellation, at: dt.datetime) -> dt.datetime | None:
@@ -167,15 +203,17 @@ def busy_until(*, cancellation: Cancellation, at: dt.datetime) -> dt.datetime | 
 def pick_wave(*, cancellation: Cancellation, at: dt.datetime, size: int) -> list[WaitlistEntry]:
     """The next wave: best entries, at most one per number and per patient (a family number is
     offered once)."""
-    entries = eligible_entries(cancellation=cancellation, at=at)
+    if not _slot_bookable(cancellation):
+        return []
+    values = _eligibility_values(cancellation, at)
     # The database walks the list in rank order until it has as many eligible rows as asked for,
     # and late in a busy day most of the best-ranked are capped: asking for just the wave's size
     # walks a fraction of the rows. Only when a number or patient came up twice (a family number)
     # is the wider read needed; both reads take the same rows in the same order.
-    first = list(entries[:size])
+    first = _wave_query(size).all(**values)
     picked = _one_per_number(first, size)
     if len(picked) < size and len(first) == size:
-        picked = _one_per_number(entries[: size * 4], size)
+        picked = _one_per_number(_wave_query(size * 4).all(**values), size)
     return picked
 
 
@@ -222,6 +260,20 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
             WaitlistEntry.locations.through.objects.filter(waitlistentry_id=OuterRef("pk"), location_id=c.location_id)
         )),
         "already offered this slot": Q(Exists(Offer.objects.filter(cancellation_id=c.pk, patient_id=OuterRef("patient_id")))),
+        # the caps and the rest after an offer keep a number out for a while (`eligible_entries`): a
+        # slot everyone was capped for ended with no reason shown. The stored bound first: it is
+        # never too high, so an entry it marks capped is capped without counting its offers
+        "offer cap reached": (
+            Q(offer_capped_until__gte=at, offer_caps_rule=caps_rule())
+            | Q(GreaterThanOrEqual(_offer_count(at - DAY), settings.OFFER_CAP_PER_DAY))
+            | Q(GreaterThanOrEqual(_offer_count(at - WEEK), settings.OFFER_CAP_PER_WEEK))
+        ),
+        "pending offer or cooldown": Q(Exists(
+            Offer.objects.filter(phone_id=OuterRef("patient__phone_id")).filter(
+                Q(status=Offer.Status.PENDING)
+                | Q(ended_at__gt=at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES))
+            )
+        )),
     }
     counts = (
         WaitlistEntry.objects.filter(active=True, appointment_type_id=c.appointment_type_id)
@@ -231,27 +283,50 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
         )
         .aggregate(**{f"rule{i}": Count("pk", filter=q) for i, q in enumerate(rules.values())})
     )
-    return {name: counts[f"rule{i}"] for i, name in enumerate(rules)}
+    summary = {name: counts[f"rule{i}"] for i, name in enumerate(rules)}
+    # the two rules that keep numbers out only for a while are listed when they kept someone out
+    for name in TEMPORARY_RULES:
+        if not summary[name]:
+            del summary[name]
+    return summary
+
+
+TEMPORARY_RULES = ("offer cap reached", "pending offer or cooldown")
 
 
 def offer_for_reply(*, phone_id: int, received_at: dt.datetime) -> Offer | None:
     """The offer a text from this number answers: the pending one, else the most recent one. Only
     offers made before the text arrived count: a YES stored during an outage and read after a later
     wave offered the number again answers the offer the patient had seen, not the new one."""
-    offers = Offer.objects.filter(phone_id=phone_id, sent_at__lte=received_at)
-    pending = offers.filter(status=Offer.Status.PENDING).first()
-    if pending is not None:
-        return pending
-    return offers.order_by("-sent_at", "-pk").first()
+    return _PENDING_FOR_REPLY.first(phone_id=phone_id, received_at=received_at) or _LATEST_FOR_REPLY.first(
+        phone_id=phone_id, received_at=received_at
+    )
+
+
+# every reply runs these, and the timer the two below between its ticks (core/prepared.py)
+_PENDING_FOR_REPLY = Prepared(
+    lambda p: Offer.objects.filter(phone_id=p.phone_id, sent_at__lte=p.received_at, status=Offer.Status.PENDING)[:1]
+)
+_LATEST_FOR_REPLY = Prepared(
+    lambda p: Offer.objects.filter(phone_id=p.phone_id, sent_at__lte=p.received_at).order_by("-sent_at", "-pk")[:1]
+)
+# MIN() as the first of an index-ordered read: one row either way, and a prepared statement
+_NEXT_HOLD_END = Prepared(
+    lambda p: Offer.objects.filter(status=Offer.Status.PENDING).order_by("expires_at").values_list(
+        "expires_at", flat=True
+    )[:1]
+)
+_NEXT_WAVE = Prepared(
+    lambda p: Cancellation.objects.filter(status__in=Cancellation.ACTIVE, paused=False, next_wave_at__isnull=False)
+    .order_by("next_wave_at").values_list("next_wave_at", flat=True)[:1]
+)
 
 
 def timer_next_due() -> dt.datetime | None:
     """The next instant the timer has work: a hold ending (plus the expiry grace) or a wave falling
-    due. Two index-only MIN()s; the timer sleeps until then when it is sooner than its next tick."""
+    due. Two one-row index reads; the timer sleeps until then when it is sooner than its next tick."""
     grace = dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
-    hold = Offer.objects.filter(status=Offer.Status.PENDING).aggregate(m=Min("expires_at"))["m"]
-    wave = Cancellation.objects.filter(
-        status__in=Cancellation.ACTIVE, paused=False, next_wave_at__isnull=False
-    ).aggregate(m=Min("next_wave_at"))["m"]
+    hold = _NEXT_HOLD_END.first()
+    wave = _NEXT_WAVE.first()
     candidates = [t for t in (hold + grace if hold else None, wave) if t is not None]
     return min(candidates) if candidates else None

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F, Max
+from django.db.models import Exists, F, Max, OuterRef, Q
 
 from clinicbot.clock import now
 from clinicbot.tasks import enqueue_after_commit
@@ -47,6 +47,12 @@ log = logging.getLogger(__name__)
 WAVE_TASK = "offers.tasks.wave_advance_task"
 SYSTEM = Actor.system("engine")
 ACTIVE = [Cancellation.Status.OPEN, Cancellation.Status.OFFERING]
+# A text received before a hold ended but not yet processed (a worker backlog, a lost task the
+# sweeper retries after 10 s) keeps the timer from expiring that hold for at most this long after
+# its end: the reply, judged by when it was received, decides the offer instead.
+REPLY_PROCESSING_WAIT = dt.timedelta(minutes=2)
+# the error code of an offer's text failed unsent because the offer ended first
+OFFER_ENDED = "local-offer-ended"
 
 
 class _NotWon(Exception):
@@ -75,6 +81,8 @@ def _slot(cancellation_id: int) -> Cancellation:
 def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
     """Queue a text about this offer to its number, linked to the offer."""
     patient = offer.patient
+    if template in TEXTS_ABOUT_CURRENT_APPOINTMENT:
+        extra.setdefault("has_current", _with_current_appointment([offer]) == {offer.entry_id})
     context = slot_context(offer.cancellation, patient.language, **extra)
     message = messaging.message_enqueue(
         phone=offer.phone,
@@ -91,6 +99,19 @@ def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
     return message
 
 
+# texts that mention the patient's current appointment ("it stands", "it will be released"): only
+# to patients who have one
+TEXTS_ABOUT_CURRENT_APPOINTMENT = ("confirmed", "taken")
+
+
+def _with_current_appointment(offers: list[Offer]) -> set[int]:
+    """The entries among these offers' that hold a current appointment."""
+    return set(
+        WaitlistEntry.objects.filter(pk__in={o.entry_id for o in offers}, current_appointment_at__isnull=False)
+        .values_list("pk", flat=True)
+    )
+
+
 def _texts(
     offers: list[Offer], template: str, *, reply_by: dt.datetime | None = None, send_by: dt.datetime | None = None
 ) -> list[Message | None]:
@@ -101,14 +122,17 @@ def _texts(
     send_by = send_by or reply_by
     if not offers:
         return []
-    contexts: dict[str, dict] = {}
+    contexts: dict[tuple, dict] = {}
+    current = _with_current_appointment(offers) if template in TEXTS_ABOUT_CURRENT_APPOINTMENT else set()
     items = []
     for offer in offers:
         language = offer.patient.language
-        if language not in contexts:
-            # the slot's text differs only by language: render its context once per language
-            contexts[language] = slot_context(offer.cancellation, language, reply_by=reply_by)
-        items.append(messaging.Outgoing(phone=offer.phone, context=contexts[language], language=language,
+        key = (language, offer.entry_id in current)
+        if key not in contexts:
+            # the slot's text differs only by language (and whether the patient has an appointment
+            # to keep or give up): render its context once per kind
+            contexts[key] = slot_context(offer.cancellation, language, reply_by=reply_by, has_current=key[1])
+        items.append(messaging.Outgoing(phone=offer.phone, context=contexts[key], language=language,
                                         patient=offer.patient, valid_until=send_by))
     messages = messaging.messages_enqueue(template=template, items=items, respects_window=template == "offer")
     OfferMessage.objects.bulk_create([
@@ -134,6 +158,19 @@ def _after_resolution(cancellation_id: int, at: dt.datetime) -> None:
     n = Cancellation.objects.filter(pk=cancellation_id, status__in=ACTIVE).update(next_wave_at=at)
     if n:
         enqueue_after_commit(WAVE_TASK, cancellation_id)
+
+
+def _offer_texts_cancel(offer_ids: list[int]) -> set[int]:
+    """These offers just ended: their texts still waiting to leave (a retry, a paused sender, a
+    backlog) must not go out after all ("Reply YES" to an offer that is over). Returns the offers
+    whose text never left, so no news about them is sent either."""
+    # by the offers' ids, the message state checked by primary key: a join filtered on the
+    # message's state let SQLite start from the whole outbox (see `_expire_slot`)
+    links = dict(OfferMessage.objects.filter(offer_id__in=offer_ids, role="offer").values_list("message_id", "offer_id"))
+    cancelled = messaging.messages_cancel_queued(
+        message_ids=list(links), code=OFFER_ENDED, text="not sent: the offer ended before its text could go"
+    )
+    return {links[message_id] for message_id in cancelled}
 
 
 # --- creating a slot ------------------------------------------------------------------------------
@@ -268,8 +305,13 @@ def wave_advance(
         deadline = cancellation_deadline(c)
         window = location_window(c.location, around=at)
         min_hold = dt.timedelta(minutes=settings.OFFER_MIN_HOLD_MINUTES)
-        if not window.is_open(at):
-            opens = window.next_open(at)
+        # A wave's texts may not leave after the sending hours end: one started seconds before
+        # closing reached nobody, yet counted its patients as offered (capped for the day). With
+        # less than a minimum hold (at least a minute) left, the window counts as closed.
+        stops = window.sending_stops_at(at)
+        closing = stops is not None and stops - at < max(min_hold, dt.timedelta(minutes=1))
+        if closing or not window.is_open(at):
+            opens = window.next_open(stops if closing else at)
             if opens is None or opens + min_hold > deadline:
                 if not pending:
                     _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at, actor=actor)
@@ -307,7 +349,6 @@ def wave_advance(
         # A text held up by retries or a backlog must not reach the patient after the location's
         # sending hours (the reference texted at night): it may leave until the hold ends or the
         # window closes, whichever is first. Twilio's validity period is cut the same way.
-        stops = window.sending_stops_at(at)
         send_by = min(plan.expires_at, stops) if stops is not None else plan.expires_at
         texts = _texts(offers, "offer", reply_by=plan.expires_at, send_by=send_by)
         # a number that cannot be texted after all: resolve its offer now instead of holding it
@@ -403,9 +444,11 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
         at = now()
         try:
             with transaction.atomic():
-                # a YES stored before the offer existed (held up by an outage) answers an older one
+                # a YES stored before the offer existed (held up by an outage) answers an older one;
+                # an entry taken off the waitlist while its offer was pending books nothing
                 n = Offer.objects.filter(
-                    pk=offer.pk, status=Offer.Status.PENDING, expires_at__gt=received_at, sent_at__lte=received_at
+                    Exists(WaitlistEntry.objects.filter(pk=OuterRef("entry_id"), active=True)),
+                    pk=offer.pk, status=Offer.Status.PENDING, expires_at__gt=received_at, sent_at__lte=received_at,
                 ).update(status=Offer.Status.ACCEPTED, responded_at=at, ended_at=at)
                 if n != 1:
                     raise _NotWon
@@ -415,14 +458,20 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
                 )
                 if m != 1:
                     raise _NotWon
+                # The check above reads the entry as of this statement; a removal (staff, the API,
+                # an import, the retention run) committing meanwhile is settled here: the entry's
+                # own conditional UPDATE waits for it, and only one of the two ends the entry.
+                if not waitlist.entry_deactivate(entry_id=offer.entry_id, reason=WaitlistEntry.InactiveReason.FULFILLED,
+                                                 actor=actor, note=f"filled cancellation {offer.cancellation_id}"):
+                    raise _NotWon
         except (_NotWon, IntegrityError):
+            if _withdraw_for_ended_entry(offer=offer, actor=actor, message=message, received_at=received_at):
+                return "entry-ended"
             return _late_reply(offer_id=offer.pk, message=message, received_at=received_at)
         c = _slot(offer.cancellation_id)
         offer.cancellation = c
         _link_inbound(offer, message)
         WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=0, last_activity_at=at)
-        waitlist.entry_deactivate(entry_id=offer.entry_id, reason=WaitlistEntry.InactiveReason.FULFILLED, actor=actor,
-                                  note=f"filled cancellation {c.pk}")
         audit_record(actor=actor, action="offer.accept", obj=offer, before={"status": "pending"},
                      after={"status": "accepted"})
         audit_record(actor=actor, action="cancellation.filled", obj=c, before={"status": "offering"},
@@ -431,6 +480,30 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
         _text(offer, "confirmed", "confirmation")
         _end_pending(c, new_status=Offer.Status.SUPERSEDED, at=at, actor=actor)
         return "accepted"
+
+
+def _withdraw_for_ended_entry(*, offer: Offer, actor: Actor, message: Message | None, received_at: dt.datetime) -> bool:
+    """A YES in time to a pending offer whose entry was taken off the waitlist meanwhile: the offer
+    ends (withdrawn, in the patient's name) and the cascade goes on. The patient is asked to call
+    the clinic: every outcome text says "you stay on the waitlist", untrue for them, and silence
+    after a YES would leave them waiting. Runs under the slot lock."""
+    if not offer.sent_at <= received_at < offer.expires_at:
+        return False
+    if WaitlistEntry.objects.filter(pk=offer.entry_id, active=True).exists():
+        return False
+    at = now()
+    n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
+        status=Offer.Status.WITHDRAWN, responded_at=at, ended_at=at
+    )
+    if n != 1:
+        return False
+    _link_inbound(offer, message)
+    audit_record(actor=actor, action=f"offer.{Offer.Status.WITHDRAWN}", obj=offer, before={"status": "pending"},
+                 after={"status": Offer.Status.WITHDRAWN}, note="accepted after the entry left the waitlist")
+    _offer_texts_cancel([offer.pk])
+    _text(offer, "staff_call_us", "reply")
+    _after_resolution(offer.cancellation_id, at)
+    return True
 
 
 def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Actor, notify: bool = True) -> int:
@@ -455,9 +528,12 @@ def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Ac
         offer.cancellation = c
     audit_record_many(actor=actor, action=f"offer.{new_status}", objs=offers, before={"status": "pending"},
                       after={"status": new_status})
+    never_left = _offer_texts_cancel([offer.pk for offer in offers])
     if notify:
-        # superseded: someone else (or a phone call) took it; withdrawn: staff took it back
-        _texts(offers, "taken" if new_status == Offer.Status.SUPERSEDED else "no_longer_available")
+        # superseded: someone else (or a phone call) took it; withdrawn: staff took it back. Not to
+        # a patient whose offer never reached them: news of an offer they never had
+        _texts([offer for offer in offers if offer.pk not in never_left],
+               "taken" if new_status == Offer.Status.SUPERSEDED else "no_longer_available")
     return len(offers)
 
 
@@ -551,10 +627,18 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
     with transaction.atomic():
         _lock_slot(cancellation_id)
         at = now()
+        # A text from the number received during the hold and not processed yet (a worker backlog,
+        # a lost task the sweeper retries after 10 s) may be a YES in time: its processing decides
+        # the offer, not the timer. Bounded, so a text that is never processed cannot stall the slot.
+        reply_waiting = Exists(Message.objects.filter(
+            direction=Message.Direction.INBOUND, processed_at__isnull=True, phone_id=OuterRef("phone_id"),
+            created_at__gte=OuterRef("sent_at"), created_at__lte=OuterRef("expires_at"),
+        ))
         # lock order: the slot, then its offers; the rows read stay pending until the UPDATE below
         offers = list(
             Offer.objects.select_for_update()
             .filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING, expires_at__lte=limit)
+            .exclude(Q(expires_at__gt=at - REPLY_PROCESSING_WAIT) & reply_waiting)
             .order_by("pk")
             .only("pk", "entry_id", "cancellation_id")
         )
@@ -610,7 +694,8 @@ def _resolve_one(*, offer_id: int, new_status: str, actor: Actor, notify: str | 
             return False
         audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
                      after={"status": new_status})
-        if notify:
+        never_left = _offer_texts_cancel([offer.pk])
+        if notify and offer.pk not in never_left:
             offer.cancellation = _slot(offer.cancellation_id)
             _text(offer, notify, "notice")
         _after_resolution(offer.cancellation_id, at)

@@ -44,6 +44,7 @@ from django.test.utils import override_settings
 from clinicbot import clock
 from clinicbot.sending_window import default_window
 from core.actors import Actor
+from core.prepared import Prepared
 from messaging import backends
 from messaging import services as messaging
 from messaging.models import Message, PhoneNumber
@@ -835,18 +836,22 @@ class Simulation:
             self._timed("inbound_process", messaging.inbound_process, message_id=message.pk)
 
     def _learn_offers(self) -> None:
-        rows = (
-            Offer.objects.filter(pk__gt=self.last_offer)
-            .order_by("pk")
-            .values_list("pk", "wave", "sent_at", "expires_at", "patient__external_id", "patient_id",
-                         "cancellation__external_id", "cancellation_id", "phone__e164", "patient__language")
-        )
+        rows = _NEW_OFFERS.all(after=self.last_offer)
         for pk, wave, sent_at, expires_at, pkey, pid, ckey, cid, phone, language in rows:
             self.last_offer = pk
             seen = OfferSeen(pk, wave, sent_at, expires_at, pkey or f"patient-{pid}", ckey or f"slot-{cid}", phone, language)
             reply = self.responder.respond(seen)
             if reply is not None:
                 self.push(sent_at + reply.delay, "reply", (phone, reply.body))
+
+
+# what the simulator reads after every event (core/prepared.py)
+_NEW_OFFERS = Prepared(
+    lambda p: Offer.objects.filter(pk__gt=p.after)
+    .order_by("pk")
+    .values_list("pk", "wave", "sent_at", "expires_at", "patient__external_id", "patient_id",
+                 "cancellation__external_id", "cancellation_id", "phone__e164", "patient__language")
+)
 
 
 # --- figures ------------------------------------------------------------------------------------------------

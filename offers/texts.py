@@ -26,7 +26,9 @@ def fmt_time(value: dt.datetime, language: str) -> str:
     return f"{hour}:{value:%M} {'AM' if value.hour < 12 else 'PM'}"
 
 
-def slot_context(cancellation: Cancellation, language: str, *, reply_by: dt.datetime | None = None) -> dict:
+def slot_context(
+    cancellation: Cancellation, language: str, *, reply_by: dt.datetime | None = None, has_current: bool = False
+) -> dict:
     location = cancellation.location
     tz = location.tz
     start = cancellation.start_at.astimezone(tz)
@@ -37,9 +39,13 @@ def slot_context(cancellation: Cancellation, language: str, *, reply_by: dt.date
         "provider": "" if discreet else cancellation.provider.sms_name,
         "location": "" if discreet else location.sms_name,
         "address": location.address,
-        "arrival_note": location.arrival_note,
+        # staff write one note per language; a Spanish text never carries the English one
+        "arrival_note": location.arrival_note_es if language == "es" else location.arrival_note,
         "discreet": discreet,
         "clinic": "" if discreet else settings.CLINIC_NAME,
+        # whether the patient has an appointment this one replaces (the "confirmed" and "taken"
+        # texts speak of it only then)
+        "has_current": has_current,
     }
     if reply_by is not None:
         ctx["reply_by"] = fmt_time(reply_by.astimezone(tz), language)

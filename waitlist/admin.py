@@ -252,6 +252,9 @@ class TextingFilter(admin.SimpleListFilter):
         return queryset
 
 
+MAX_ID = 2**63 - 1  # the largest id a database column (bigint) holds
+
+
 class _PreferenceFilter(admin.SimpleListFilter):
     """Entries that would accept a slot with this provider/location: no preference, or this one."""
 
@@ -266,7 +269,11 @@ class _PreferenceFilter(admin.SimpleListFilter):
         # isdecimal, not isdigit: "²" is a digit that int() refuses
         if not self.value() or not self.value().isdecimal():
             return queryset
-        return queryset.filter(Q(**{self.flag: False}) | Q(**{self.relation: int(self.value())})).distinct()
+        pk = int(self.value())
+        if pk > MAX_ID:
+            # no row has it, and the database cannot even compare it (a 500 otherwise)
+            return queryset
+        return queryset.filter(Q(**{self.flag: False}) | Q(**{self.relation: pk})).distinct()
 
 
 class ProviderFilter(_PreferenceFilter):

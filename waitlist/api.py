@@ -366,8 +366,8 @@ class PhoneBoolField(serializers.BooleanField):
 class LocationSerializer(serializers.ModelSerializer):
     class Meta:
         model = Location
-        fields = ["id", "name", "sms_name", "time_zone", "address", "arrival_note", "cutoff_minutes", "discreet",
-                  "external_id"]
+        fields = ["id", "name", "sms_name", "time_zone", "address", "arrival_note", "arrival_note_es", "cutoff_minutes",
+                  "discreet", "external_id"]
         extra_kwargs = {"cutoff_minutes": {"max_value": 7 * 24 * 60}}
 
 
@@ -401,6 +401,9 @@ class UpsertViewSet(ApiView, viewsets.ModelViewSet):
         if not isinstance(data, dict):
             return None
         key = data.get(self.natural_key)
+        if isinstance(key, int | float) and not isinstance(key, bool):
+            # the serializer's CharField stores a JSON number as its text: the retry must find it
+            key = str(key)
         if not isinstance(key, str) or not key.strip() or len(key) > 64:
             return None
         return self.get_queryset().filter(**{self.natural_key: key.strip()}).first()
@@ -568,8 +571,11 @@ class PatientViewSet(UpsertViewSet):
         return obj, outcome == "created"
 
 
-def patient_apply(*, actor: Actor, validated: dict, instance: Patient | None) -> tuple[Patient, str]:
-    """Save validated patient values (API or import): 'created', 'updated' or 'unchanged'."""
+def patient_apply(
+    *, actor: Actor, validated: dict, instance: Patient | None, consent_event_source: str | None = None
+) -> tuple[Patient, str]:
+    """Save validated patient values (API or import): 'created', 'updated' or 'unchanged'.
+    `consent_event_source`: see `services.patient_upsert` (an import passes "import")."""
     if instance is not None:
         merged = {
             "first_name": instance.first_name, "last_name": instance.last_name, "phone": instance.phone.e164,
@@ -578,6 +584,11 @@ def patient_apply(*, actor: Actor, validated: dict, instance: Patient | None) ->
         }
         phone_changes = merged["phone"] != instance.phone.e164
         consent_news = merged.get("consent_source") and instance.phone.consent_at is None
+        if consent_news and instance.phone.wrong_number_flagged:
+            # only staff's own consent is taken for a reported wrong number: the EHR's (an import,
+            # the API) would be refused, so it is no news, and no empty update is recorded nightly
+            source = consent_event_source or ("import" if actor.kind == Actor.API else "staff")
+            consent_news = source == "staff"
         fields = {k: merged[k] for k in ("first_name", "last_name", "relationship", "language", "external_id")}
         if not phone_changes and not consent_news and not changed(instance, fields):
             return instance, "unchanged"
@@ -593,6 +604,7 @@ def patient_apply(*, actor: Actor, validated: dict, instance: Patient | None) ->
         consent_source=validated.get("consent_source") or "",
         consent_at=validated.get("consent_at"),
         external_id=validated.get("external_id"),
+        consent_event_source=consent_event_source,
     )
     return patient, "created" if created else "updated"
 
@@ -654,6 +666,16 @@ class WaitlistEntrySerializer(serializers.Serializer):
             raise serializers.ValidationError("joined_at cannot be in the future.")
         return value
 
+    def _changes(self, attrs, name) -> bool:
+        """Whether this write sets `name` to something other than what is stored."""
+        if name not in attrs:
+            return False
+        if self.instance is None:
+            return True
+        if name in ("providers", "locations"):
+            return {o.pk for o in attrs[name] or []} != set(getattr(self.instance, name).values_list("pk", flat=True))
+        return attrs[name] != getattr(self.instance, name)
+
     def validate(self, attrs):
         errors: dict[str, str] = {}
         earliest, latest = self._current(attrs, "earliest_time"), self._current(attrs, "latest_time")
@@ -664,21 +686,27 @@ class WaitlistEntrySerializer(serializers.Serializer):
             errors["boost_reason"] = "Say why this patient is boosted (a boost needs a reason)."
         if self.instance is None and "appointment_type" not in attrs:
             attrs["appointment_type"] = services.appointment_type_default()
-        atype = self._current(attrs, "appointment_type")
-        locations = self._current(attrs, "locations", []) or []
-        for provider in self._current(attrs, "providers", []) or []:
-            if not provider.active:
-                errors["providers"] = f"{provider} (id {provider.pk}) is not active."
-            elif atype is not None and not provider.appointment_types.filter(pk=atype.pk).exists():
-                errors["providers"] = f"{provider} (id {provider.pk}) does not take {atype.code} visits."
-            elif locations and not provider.locations.filter(pk__in=[loc.pk for loc in locations]).exists():
-                errors["providers"] = f"{provider} (id {provider.pk}) works at none of the chosen locations."
-            if "providers" in errors:
-                break
-        cur_provider = self._current(attrs, "current_appointment_provider")
-        cur_location = self._current(attrs, "current_appointment_location")
-        if cur_provider and cur_location and not cur_provider.locations.filter(pk=cur_location.pk).exists():
-            errors["current_appointment_location"] = f"{cur_provider} does not work at {cur_location}."
+        # Only what this write changes is checked against the rest: stored preferences that went
+        # stale (a provider who left, or stopped taking a type) must not block an unrelated change.
+        if any(self._changes(attrs, name) for name in ("providers", "appointment_type", "locations")):
+            atype = self._current(attrs, "appointment_type")
+            locations = self._current(attrs, "locations", []) or []
+            kept = set() if self.instance is None else {p.pk for p in self.instance.providers.all()}
+            for provider in self._current(attrs, "providers", []) or []:
+                if not provider.active:
+                    if provider.pk not in kept:
+                        errors["providers"] = f"{provider} (id {provider.pk}) is not active."
+                elif atype is not None and not provider.appointment_types.filter(pk=atype.pk).exists():
+                    errors["providers"] = f"{provider} (id {provider.pk}) does not take {atype.code} visits."
+                elif locations and not provider.locations.filter(pk__in=[loc.pk for loc in locations]).exists():
+                    errors["providers"] = f"{provider} (id {provider.pk}) works at none of the chosen locations."
+                if "providers" in errors:
+                    break
+        if self._changes(attrs, "current_appointment_provider") or self._changes(attrs, "current_appointment_location"):
+            cur_provider = self._current(attrs, "current_appointment_provider")
+            cur_location = self._current(attrs, "current_appointment_location")
+            if cur_provider and cur_location and not cur_provider.locations.filter(pk=cur_location.pk).exists():
+                errors["current_appointment_location"] = f"{cur_provider} does not work at {cur_location}."
         if errors:
             raise serializers.ValidationError(errors)
         return attrs

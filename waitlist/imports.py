@@ -8,9 +8,9 @@ good ones. Rows are matched on `external_id`, so importing the same file twice c
 
 from __future__ import annotations
 
+import codecs
 import csv
 import datetime as dt
-import io
 import logging
 import re
 import zoneinfo
@@ -26,7 +26,7 @@ from django.utils.dateparse import parse_date, parse_datetime
 from rest_framework import serializers
 
 from core.actors import Actor
-from messaging.models import PhoneNumber
+from messaging.models import ConsentEvent, PhoneNumber
 
 from . import services
 from .api import PatientSerializer, WaitlistEntrySerializer, entry_apply, patient_apply
@@ -67,6 +67,9 @@ class ImportReport:
     deactivated: list[RowResult] = field(default_factory=list)
     errors: list[str] = field(default_factory=list)  # file-level problems: nothing was imported
     warnings: list[str] = field(default_factory=list)
+    # first lines of records that could not be split into cells (an unclosed quote runs lines
+    # together): the entries on them are unknown, so a full sync cannot tell who is missing
+    unreadable: list[int] = field(default_factory=list)
 
     def _with(self, outcome: str) -> list[RowResult]:
         return [r for r in self.rows if r.outcome == outcome]
@@ -152,19 +155,41 @@ def check_row_identity(line: int, row: dict, seen: dict[str, int]) -> str:
             raise RowError(f"{column}: longer than {MAX_FIELD} characters")
     return external_id
 
+def _line_list(numbers: list[int], shown: int = 10) -> str:
+    text = ", ".join(str(n) for n in numbers[:shown])
+    return text + (f" and {len(numbers) - shown} more" if len(numbers) > shown else "")
+
+
+def _decode_lines(raw: bytes, report: ImportReport) -> list[str]:
+    """The file's physical lines, each decoded on its own: UTF-8, or Windows-1252 for a line that
+    is not UTF-8. One stray byte used to re-read the whole file as Windows-1252, mangling every
+    correctly encoded accented name in it."""
+    if raw.startswith(codecs.BOM_UTF8):
+        raw = raw[len(codecs.BOM_UTF8):]
+    lines, legacy = [], []
+    # bytes.splitlines breaks at \r, \n and \r\n only, as the csv reader does
+    for number, line in enumerate(raw.splitlines(keepends=True), start=1):
+        try:
+            lines.append(line.decode("utf-8"))
+        except UnicodeDecodeError:
+            lines.append(line.decode("cp1252", errors="replace"))
+            legacy.append(number)
+    if legacy:
+        report.warnings.append(
+            f"Line{'s' if len(legacy) > 1 else ''} {_line_list(legacy)} {'are' if len(legacy) > 1 else 'is'} not "
+            "UTF-8; read as Windows-1252. Check the accented names there."
+        )
+    if any("\x00" in line for line in lines):
+        lines = [line.replace("\x00", "") for line in lines]
+        report.warnings.append("The file contained NUL bytes; they were removed.")
+    return lines
+
+
 def read_csv(file, report: ImportReport, *, required: set[str], known: set[str]) -> list[tuple[int, dict]]:
     """Rows as (line number, {column: stripped text}). Tolerates a UTF-8 BOM, Windows or old Mac line
     endings, blank lines and stray NUL bytes; reports what it could not read."""
-    raw = _read_bytes(file)
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = raw.decode("cp1252", errors="replace")
-        report.warnings.append("The file is not UTF-8; it was read as Windows-1252. Check accented names.")
-    if "\x00" in text:
-        text = text.replace("\x00", "")
-        report.warnings.append("The file contained NUL bytes; they were removed.")
-    reader = csv.reader(io.StringIO(text, newline=""))
+    lines = _decode_lines(_read_bytes(file), report)
+    reader = csv.reader(lines)
     try:
         header = next(reader)
     except StopIteration:
@@ -182,29 +207,59 @@ def read_csv(file, report: ImportReport, *, required: set[str], known: set[str])
     unknown = [c for c in columns if c and c not in known]
     if unknown:
         report.warnings.append(f"Ignored unknown column(s): {', '.join(unknown)}.")
+    id_at = columns.index("external_id") if "external_id" in columns else None
     rows: list[tuple[int, dict]] = []
     while True:
+        first = reader.line_num + 1
         try:
             values = next(reader)
         except StopIteration:
             break
         except csv.Error as exc:
-            report.rows.append(RowResult(reader.line_num, "skipped", reason=f"unreadable CSV: {exc}"))
+            last = max(first, reader.line_num)
+            span = f"lines {first}-{last}: " if last > first else ""
+            _skip_unreadable(report, lines, first, last, f"{span}unreadable CSV: {exc}")
+            continue
+        line = reader.line_num
+        if line > first or any("\n" in v or "\r" in v for v in values):
+            _skip_unreadable(report, lines, first, line, (
+                'a quote (") opened on this line is not closed'
+                + (f": lines {first}-{line} read as one row (none of them was imported)" if line > first else "")
+                + "; fix it in the file"))
             continue
         if not any(v.strip() for v in values):
             continue  # a blank line
-        line = reader.line_num
+        # the entry a malformed row names still counts as present for a full sync
+        ident = values[id_at].strip()[:64] if id_at is not None and id_at < len(values) else ""
         if len(values) > len(columns):
             extra = [v for v in values[len(columns):] if v.strip()]
             if extra:
-                report.rows.append(RowResult(line, "skipped", reason=f"{len(values)} fields, the header has {len(columns)}"))
+                report.rows.append(RowResult(line, "skipped", ident,
+                                             f"{len(values)} fields, the header has {len(columns)}"))
                 continue
+        absent = [c for c in columns[len(values):] if c and c in known]
+        if absent:
+            # not padded: an empty cell would clear the stored value
+            report.rows.append(RowResult(line, "skipped", ident, f"{len(values)} fields, the header has "
+                                         f"{len(columns)} (no {', '.join(absent[:5])}{'...' if len(absent) > 5 else ''})"))
+            continue
         row = {}
         for name, value in zip(columns, values, strict=False):
             if name and name in known:
                 row[name] = value.strip()
         rows.append((line, row))
     return rows
+
+
+def _skip_unreadable(report: ImportReport, lines: list[str], first: int, last: int, reason: str) -> None:
+    """Lines `first` to `last` could not be read as rows (typically a quote opened on `first` and
+    never closed ran them together): each non-blank one is reported, none imported, so no row
+    disappears from the report unnoticed."""
+    report.unreadable.append(first)
+    report.rows.append(RowResult(first, "skipped", reason=reason))
+    for number in range(first + 1, last + 1):
+        if number <= len(lines) and lines[number - 1].strip():
+            report.rows.append(RowResult(number, "skipped", reason=f"read together with line {first} (see there)"))
 
 
 # --- turning cells into API values --------------------------------------------------------------------------
@@ -218,8 +273,10 @@ DATE_FORMATS = ["%m/%d/%Y"]
 DATETIME_FORMATS = ["%m/%d/%Y %H:%M", "%m/%d/%Y %I:%M %p", "%m/%d/%Y %I:%M%p", "%Y-%m-%d %I:%M %p"]
 
 
-def split_list(cell: str) -> list[str]:
-    return [part.strip() for part in re.split(r"[;|,]", cell or "") if part.strip()]
+def split_list(cell: str, *, commas: bool = False) -> list[str]:
+    """A list cell: `;` or `|` between items (docs/API.md). Commas only where no item can hold one
+    (weekdays, provider kinds): a provider may be named "Lee, Ana"."""
+    return [part.strip() for part in re.split(r"[;|,]" if commas else r"[;|]", cell or "") if part.strip()]
 
 
 def parse_bool(cell: str, column: str) -> bool:
@@ -233,7 +290,7 @@ def parse_bool(cell: str, column: str) -> bool:
 
 def parse_weekdays(cell: str) -> list[int]:
     days = []
-    for part in split_list(cell):
+    for part in split_list(cell, commas=True):
         key = part.lower()
         if key.isdigit() and len(key) == 1:
             days.append(int(key))  # the serializer checks 0-6
@@ -263,6 +320,9 @@ def parse_when(cell: str, tz: zoneinfo.ZoneInfo, column: str, *, date_only: bool
         parsed = parse_datetime(text)
     except ValueError:
         raise RowError(f"{column}: {text[:40]!r} is not a valid date and time")
+    if parsed is not None and not date_only and _is_date(text):
+        # Python reads a bare date as midnight: a slot or appointment needs its time of day
+        raise RowError(f"{column}: {text[:40]!r} has no time of day (use 2026-11-26 14:30 or ISO 8601)")
     if parsed is None:
         for fmt in DATETIME_FORMATS:
             try:
@@ -287,6 +347,14 @@ def parse_when(cell: str, tz: zoneinfo.ZoneInfo, column: str, *, date_only: bool
     if parsed is None:
         raise RowError(f"{column}: {text[:40]!r} is not a date and time (use 2026-11-26 14:30 or ISO 8601)")
     return parsed if parsed.tzinfo else localize(parsed, tz, column)
+
+
+def _is_date(text: str) -> bool:
+    try:
+        dt.date.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
 
 
 def parse_day(cell: str, column: str) -> str | None:
@@ -314,6 +382,19 @@ def find_one(model, cell: str, column: str, what: str):
         found = model.objects.filter(pk=int(key)).first()
     if found is None:
         raise RowError(f"{column}: unknown {what} {key[:60]!r}")
+    return found
+
+
+def find_each(model, cell: str, column: str, what: str) -> list[int]:
+    """Ids of the providers or locations a list cell names (`;` or `|` between them)."""
+    found = []
+    for part in split_list(cell):
+        try:
+            found.append(find_one(model, part, column, what).pk)
+        except RowError as exc:
+            if "," in part and "unknown" in str(exc):
+                raise RowError(f"{exc} (separate several with ; or |)") from None
+            raise
     return found
 
 
@@ -424,12 +505,12 @@ def _entry_payload(row: dict, patient: Patient, tz) -> dict:
     if "ready_from" in row:
         data["ready_from"] = parse_day(row["ready_from"], "ready_from")
     if "providers" in row:
-        data["providers"] = [find_one(Provider, p, "providers", "provider").pk for p in split_list(row["providers"])]
+        data["providers"] = find_each(Provider, row["providers"], "providers", "provider")
     if "locations" in row:
-        data["locations"] = [find_one(Location, p, "locations", "location").pk for p in split_list(row["locations"])]
+        data["locations"] = find_each(Location, row["locations"], "locations", "location")
     if "provider_kinds" in row:
         kinds = {k.lower(): k for k in ("MD", "DO", "NP", "PA", "other")}
-        data["provider_kinds"] = [kinds.get(k.lower(), k) for k in split_list(row["provider_kinds"])]
+        data["provider_kinds"] = [kinds.get(k.lower(), k) for k in split_list(row["provider_kinds"], commas=True)]
     if "weekdays" in row:
         data["weekdays"] = parse_weekdays(row["weekdays"])
     for column in ("earliest_time", "latest_time"):
@@ -485,7 +566,10 @@ def import_waitlist_csv(
             number = PhoneNumber.objects.filter(e164=patient_values["phone"]).first()
             if number is None or number.consent_at is None:
                 raise RowError("no SMS consent: consent_source is empty and the number has no consent on record")
-        patient, patient_outcome = patient_apply(actor=actor, validated=patient_values, instance=patient)
+        # the consent is the EHR's whoever runs the import (staff may upload the file): recorded as
+        # an import's, it cannot clear a wrong-number report as a staff member's own consent does
+        patient, patient_outcome = patient_apply(actor=actor, validated=patient_values, instance=patient,
+                                                 consent_event_source=ConsentEvent.Source.IMPORT)
         entry_values = validated_data(WaitlistEntrySerializer(entry, data=_entry_payload(row, patient, tz)))
         entry_obj, outcome = entry_apply(actor=actor, validated=entry_values, instance=entry)
         reason = ""
@@ -509,12 +593,21 @@ def _discharge_missing(report: ImportReport, seen: dict[str, int], *, actor: Act
     if rows == 0:
         report.errors.append("Full sync refused: the file has no rows (it would discharge everyone).")
         return
+    if report.unreadable:
+        report.errors.append(
+            f"Full sync refused: line(s) {_line_list(report.unreadable)} could not be read as rows (an unclosed "
+            "quote?), so the entries on them would look missing. Nothing was discharged; fix the file."
+        )
+        return
+    # a row skipped as malformed still names an entry the export lists
+    seen = {**seen, **{r.external_id: r.line for r in report.rows if r.outcome == "skipped" and r.external_id}}
     synced = list(
         WaitlistEntry.objects.filter(active=True).filter(~Q(external_id=None) & ~Q(external_id=""))
         .values_list("pk", "external_id")
     )
     missing = [(pk, ext) for pk, ext in synced if ext not in seen]
-    if max_share is not None and len(missing) > 10 and len(missing) > max_share * len(synced):
+    # at every size: 5 of 6 missing is as truncated as 500 of 600 (one missing entry is always allowed)
+    if max_share is not None and len(missing) > 1 and len(missing) > max_share * len(synced):
         report.errors.append(
             f"Full sync refused: {len(missing)} of {len(synced)} imported entries are missing from this file, "
             "which looks like a truncated export. Nothing was discharged."

@@ -24,6 +24,10 @@ class Location(models.Model):
     time_zone = models.CharField(max_length=60, default=default_time_zone, validators=[validate_time_zone])
     address = models.CharField("address line for confirmations", max_length=200, blank=True)
     arrival_note = models.CharField(max_length=120, blank=True, default="Please arrive 15 minutes early.")
+    # Spanish texts carry this one; blank leaves the note out of them rather than sending English
+    arrival_note_es = models.CharField(
+        "arrival note (Spanish)", max_length=120, blank=True, default="Por favor llegue 15 minutos antes."
+    )
     sending_start = models.TimeField(null=True, blank=True, help_text="Overrides SENDING_HOURS start")
     sending_end = models.TimeField(null=True, blank=True, help_text="Overrides SENDING_HOURS end (exclusive)")
     cutoff_minutes = models.PositiveIntegerField(null=True, blank=True, help_text="Overrides OFFER_CUTOFF_MINUTES")

@@ -83,8 +83,13 @@ def patient_upsert(
     consent_at: dt.datetime | None = None,
     external_id: str | None = None,
     patient: Patient | None = None,
+    consent_event_source: str | None = None,
 ) -> tuple[Patient, bool]:
-    """Create a patient, or update the one with this external id (or the one given)."""
+    """Create a patient, or update the one with this external id (or the one given).
+
+    `consent_event_source`: where the consent came from ("import", "staff"); by default the
+    actor's kind says. An import run by staff passes "import": the consent is the EHR's, so it
+    must not clear a wrong-number report as a staff member's own consent would."""
     number = messaging.phone_get_or_create(raw=phone)
     if patient is None and external_id:
         patient = Patient.objects.filter(external_id=external_id).first()
@@ -109,9 +114,10 @@ def patient_upsert(
                  before=before, after=snapshot(patient))
     if consent_source and number.consent_at is None:
         # an import never lifts an opt-out: only staff, deliberately, re-subscribe a number
+        if consent_event_source is None:
+            consent_event_source = "import" if actor.kind == Actor.API else "staff"
         messaging.consent_record(
-            phone=number, source=consent_source, actor=actor, at=consent_at,
-            event_source="import" if actor.kind == Actor.API else "staff",
+            phone=number, source=consent_source, actor=actor, at=consent_at, event_source=consent_event_source,
         )
     if (consent_source or new_number) and patient.entries.filter(active=True).exists():
         # consent (or a new number) arrived after the entry: the welcome waited for it
@@ -341,8 +347,8 @@ def _points(breakdown: dict | None) -> tuple:
 # Reference data (locations, providers, appointment types) written by the REST API and imports.
 
 LOCATION_FIELDS = {
-    "name", "sms_name", "time_zone", "address", "arrival_note", "sending_start", "sending_end", "cutoff_minutes",
-    "discreet", "external_id",
+    "name", "sms_name", "time_zone", "address", "arrival_note", "arrival_note_es", "sending_start", "sending_end",
+    "cutoff_minutes", "discreet", "external_id",
 }
 PROVIDER_FIELDS = {"name", "sms_name", "kind", "active", "external_id"}
 APPOINTMENT_TYPE_FIELDS = {"code", "name", "default_minutes"}

@@ -174,8 +174,10 @@ if not REDIS_URL:
     # The embedded default counts auto-replies in the database cache: approximate under races,
     # which is acceptable for one machine; production requires REDIS_URL (checked above).
     SILENCED_SYSTEM_CHECKS.append("django_ratelimit.E003")
-AUTO_REPLY_RATE_PER_NUMBER = _get("AUTO_REPLY_RATE_PER_NUMBER")
-AUTO_REPLY_RATE_GLOBAL = _get("AUTO_REPLY_RATE_GLOBAL")
+# checked here, in every mode: django-ratelimit reads a rate only at the first auto-reply, and a bad one
+# there silently drops every auto-reply or counts per second
+AUTO_REPLY_RATE_PER_NUMBER = _env.parse_rate(_get("AUTO_REPLY_RATE_PER_NUMBER"), "AUTO_REPLY_RATE_PER_NUMBER")
+AUTO_REPLY_RATE_GLOBAL = _env.parse_rate(_get("AUTO_REPLY_RATE_GLOBAL"), "AUTO_REPLY_RATE_GLOBAL")
 
 # --- task queue (django-q2) -------------------------------------------------------------------
 Q_BROKER = _get("Q_BROKER")
@@ -223,7 +225,8 @@ MESSAGING_EVENT_HANDLER = "offers.seam.OfferEvents"
 # --- clinic and engine ------------------------------------------------------------------------
 CLINIC_NAME = _get("CLINIC_NAME")
 CLINIC_PHONE = _get("CLINIC_PHONE")
-CLINIC_TIME_ZONE = _get("CLINIC_TIME_ZONE")
+# a misspelt zone would start, then fail every board page and timer tick that reads it
+CLINIC_TIME_ZONE = _env.parse_time_zone(_get("CLINIC_TIME_ZONE"))
 SENDING_HOURS = _env.parse_sending_hours(_get("SENDING_HOURS"))
 OFFER_BATCH_SIZE = _get("OFFER_BATCH_SIZE")
 OFFER_MAX_BATCH_SIZE = _get("OFFER_MAX_BATCH_SIZE")

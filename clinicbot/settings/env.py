@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+import re
+import zoneinfo
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -41,7 +43,7 @@ VARIABLES: dict[str, tuple[type, object, str]] = {
     "TRUST_PROXY": (bool, False, "Trust X-Forwarded-Proto from a TLS proxy that sets and strips it"),
     "CLINIC_NAME": (str, "Riverside Clinic", "Clinic name used in texts"),
     "CLINIC_PHONE": (str, "(555) 010-0000", "Clinic phone number patients are told to call"),
-    "CLINIC_TIME_ZONE": (str, "America/Chicago", "Default time zone for new locations"),
+    "CLINIC_TIME_ZONE": (str, "America/Chicago", "Default time zone for new locations, a tz database name (e.g. America/Chicago)"),
     "OFFER_BATCH_SIZE": (int, 3, "Offers per wave"),
     "OFFER_HOLD_MINUTES": (int, 7, "How long an offer is held for its patient"),
     "OFFER_MIN_HOLD_MINUTES": (int, 2, "Shortest hold as the slot nears"),
@@ -56,8 +58,8 @@ VARIABLES: dict[str, tuple[type, object, str]] = {
     "SENDING_HOURS": (str, "08:00-20:00", "Outreach window in each location's local time, HH:MM-HH:MM, end exclusive"),
     "PRIORITY_WEIGHTS": (str, "", "Override ranking weights, e.g. urgent=30,per_30_days=1,days_cap=10"),
     "SENDER_FAILURE_THRESHOLD": (int, 5, "Failed sends to this many different numbers in a row pause all outreach"),
-    "AUTO_REPLY_RATE_PER_NUMBER": (str, "10/h", "Auto-replies to one number (django-ratelimit rate)"),
-    "AUTO_REPLY_RATE_GLOBAL": (str, "600/m", "Auto-replies overall"),
+    "AUTO_REPLY_RATE_PER_NUMBER": (str, "10/h", "Auto-replies to one number, COUNT/UNIT with unit s, m, h or d (e.g. 10/h, 100/15m)"),
+    "AUTO_REPLY_RATE_GLOBAL": (str, "600/m", "Auto-replies overall, COUNT/UNIT like the per-number rate"),
     "SMS_SEGMENT_PRICE": (float, 0.0083, "Price of one SMS segment (metrics: cost per fill)"),
     "VISIT_VALUE": (float, 150.0, "Revenue of one filled visit (metrics: revenue recovered)"),
     "MESSAGE_BODY_RETENTION_DAYS": (int, 90, "Message bodies and raw webhook parameters are redacted after this many days"),
@@ -81,17 +83,44 @@ def read_env() -> environ.Env:
     return env
 
 
+TRUE_WORDS = ("true", "on", "yes", "y", "1", "ok")
+FALSE_WORDS = ("false", "off", "no", "n", "0", "")
+
+
+def _bool(env: environ.Env, name: str, default: bool) -> bool:
+    # django-environ reads any word it does not know as False: "enabled" or "ture" would turn
+    # OTP_REQUIRED_FOR_MANAGERS off without a word, so only the listed words are accepted.
+    if name not in env.ENVIRON:
+        return default
+    word = env.str(name).strip().lower()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    raise ImproperlyConfigured(
+        f"{name}: cannot read {os.environ.get(name)!r} as on or off "
+        f"(use one of {', '.join(TRUE_WORDS)} or {', '.join(w for w in FALSE_WORDS if w)})"
+    )
+
+
+def _list(env: environ.Env, name: str, default: list) -> list:
+    # "a.example, b.example" is how people write lists: " b.example" would never match a Host header
+    if name not in env.ENVIRON:
+        return default
+    return [item.strip() for item in env.str(name).split(",") if item.strip()]
+
+
 def get(env: environ.Env, name: str):
     cast, default, _ = VARIABLES[name]
     try:
         if cast is bool:
-            return env.bool(name, default=default)
+            return _bool(env, name, default)
         if cast is int:
             return env.int(name, default=default)
         if cast is float:
             return env.float(name, default=default)
         if cast is list:
-            return env.list(name, default=default)
+            return _list(env, name, default)
         return env.str(name, default=default)
     except (ValueError, TypeError) as exc:
         raise ImproperlyConfigured(f"{name}: cannot read {os.environ.get(name)!r} ({exc})") from None
@@ -153,6 +182,33 @@ def parse_sending_hours(value: str, name: str = "SENDING_HOURS") -> tuple[dt.tim
     if end is not None and not start < end:
         raise ImproperlyConfigured(f"{name}={value!r}: the start must be before the end")
     return start, end
+
+
+RATE_RE = re.compile(r"(\d+)/(\d*)([smhd])")
+
+
+def parse_rate(value: str, name: str) -> str:
+    """A django-ratelimit rate, `COUNT/[N]UNIT` with unit s, m, h or d (lower case), e.g. `10/h`.
+
+    django-ratelimit reads a rate only when it first counts, and then leniently: "10/H" or "3/w"
+    counts per second, "10 per hour" or "" fails, and a failing limiter sends no auto-reply at all."""
+    match = RATE_RE.fullmatch(value or "")
+    if not match or (match.group(2) and int(match.group(2)) == 0):  # "5/0m": a period of no time
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: expected COUNT/UNIT with unit s, m, h or d in lower case, e.g. 10/h or 100/15m"
+        )
+    return value
+
+
+def parse_time_zone(value: str, name: str = "CLINIC_TIME_ZONE") -> str:
+    """An IANA time zone name, e.g. `America/Chicago` (as spelt in the tz database, no spaces)."""
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError):
+        raise ImproperlyConfigured(
+            f"{name}={value!r}: not a time zone name from the tz database, e.g. America/Chicago"
+        ) from None
+    return value
 
 
 def parse_weights(value: str) -> dict[str, int]:

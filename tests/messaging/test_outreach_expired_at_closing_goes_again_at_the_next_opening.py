@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 
 from messaging import services
-from messaging.models import Message, SenderHealth
+from messaging.models import Message, PhoneNumber, SenderHealth
 from tests.conftest import CHICAGO
 
 pytestmark = pytest.mark.django_db
@@ -22,10 +22,10 @@ def test_welcomes_expired_at_closing_do_not_pause_the_sender_and_are_sent_again_
     sms.plays_provider = False  # Twilio's callbacks are played below
     clock.set(EVENING)
     numbers = [f"+1312555150{i}" for i in range(settings.SENDER_FAILURE_THRESHOLD + 1)]
-    welcomes = [
-        services.message_enqueue(phone=services.phone_get_or_create(raw=n), template="welcome", respects_window=True)
-        for n in numbers
-    ]
+    phones = [services.phone_get_or_create(raw=n) for n in numbers]
+    # welcomes go to numbers with consent on record (outreach without it is never sent)
+    PhoneNumber.objects.filter(pk__in=[p.pk for p in phones]).update(consent_at=EVENING - dt.timedelta(days=1))
+    welcomes = [services.message_enqueue(phone=p, template="welcome", respects_window=True) for p in phones]
     settle()
     clock.set(EVENING + dt.timedelta(minutes=5, seconds=1))
     for message in welcomes:

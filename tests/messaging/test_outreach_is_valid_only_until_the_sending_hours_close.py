@@ -14,6 +14,14 @@ from tests.conftest import CHICAGO
 
 pytestmark = pytest.mark.django_db
 
+
+def _consented(raw: str):
+    """A number with consent on record: outreach to one without it is never sent."""
+    phone = services.phone_get_or_create(raw=raw)
+    phone.consent_at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    phone.save(update_fields=["consent_at"])
+    return phone
+
 NUMBER = "+13125551401"
 # SENDING_HOURS default: 08:00-20:00 in the clinic's zone
 CLOSING = dt.datetime(2026, 11, 25, 20, 0, tzinfo=CHICAGO)
@@ -23,7 +31,7 @@ MORNING = dt.datetime(2026, 11, 26, 8, 0, tzinfo=CHICAGO)
 @pytest.mark.parametrize("template", ["welcome", services.STAY_ON_LIST_TEMPLATE])
 def test_outreach_handed_to_twilio_at_1930_is_valid_until_2000(clock, sms, settle, template):
     clock.set(CLOSING - dt.timedelta(minutes=30))
-    phone = services.phone_get_or_create(raw=NUMBER)
+    phone = _consented(NUMBER)
     services.message_enqueue(phone=phone, template=template, respects_window=True)
     settle()
     [sent] = sms.sent
@@ -32,7 +40,7 @@ def test_outreach_handed_to_twilio_at_1930_is_valid_until_2000(clock, sms, settl
 
 def test_outreach_sent_in_the_morning_is_valid_until_the_evening_closing(clock, sms, settle):
     clock.set(dt.datetime(2026, 11, 25, 10, 0, 30, tzinfo=CHICAGO))
-    phone = services.phone_get_or_create(raw=NUMBER)
+    phone = _consented(NUMBER)
     services.message_enqueue(phone=phone, template="welcome", respects_window=True)
     settle()
     [sent] = sms.sent
@@ -41,7 +49,7 @@ def test_outreach_sent_in_the_morning_is_valid_until_the_evening_closing(clock, 
 
 def test_outreach_due_seconds_before_closing_waits_for_the_next_opening(clock, sms, settle):
     clock.set(CLOSING - dt.timedelta(seconds=3))
-    phone = services.phone_get_or_create(raw=NUMBER)
+    phone = _consented(NUMBER)
     message = services.message_enqueue(phone=phone, template="welcome", respects_window=True)
     settle()
     assert sms.sent == []

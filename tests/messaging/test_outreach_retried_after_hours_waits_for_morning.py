@@ -13,6 +13,14 @@ from tests.conftest import CHICAGO
 
 pytestmark = pytest.mark.django_db
 
+
+def _consented(raw: str):
+    """A number with consent on record: outreach to one without it is never sent."""
+    phone = services.phone_get_or_create(raw=raw)
+    phone.consent_at = dt.datetime(2026, 11, 1, tzinfo=dt.UTC)
+    phone.save(update_fields=["consent_at"])
+    return phone
+
 NUMBER = "+13125550941"
 EVENING = dt.datetime(2026, 11, 25, 19, 59, 55, tzinfo=CHICAGO)  # SENDING_HOURS default: 08:00-20:00
 MORNING = dt.datetime(2026, 11, 26, 8, 0, tzinfo=CHICAGO)
@@ -21,7 +29,7 @@ MORNING = dt.datetime(2026, 11, 26, 8, 0, tzinfo=CHICAGO)
 def test_a_welcome_whose_retry_falls_after_closing_waits_for_the_morning(clock, sms, settle):
     clock.set(EVENING)
     sms.fail[NUMBER] = SendResult(ok=False, error_code="20429", error_message="busy", transient=True)
-    phone = services.phone_get_or_create(raw=NUMBER)
+    phone = _consented(NUMBER)
     message = services.message_enqueue(phone=phone, template="welcome", respects_window=True)
     settle()
     del sms.fail[NUMBER]
@@ -43,7 +51,7 @@ def test_a_welcome_whose_retry_falls_after_closing_waits_for_the_morning(clock, 
 
 def test_a_reply_to_the_patient_goes_at_any_hour(clock, sms, settle):
     clock.set(EVENING + dt.timedelta(hours=2))
-    phone = services.phone_get_or_create(raw=NUMBER)
+    phone = _consented(NUMBER)
     services.message_enqueue(phone=phone, template="help", auto_reply=True)
     settle()
     assert [s.to for s in sms.sent] == [NUMBER]

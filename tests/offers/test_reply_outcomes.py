@@ -62,7 +62,7 @@ def test_a_yes_after_someone_else_won_is_told_it_was_taken(offered, clock, settl
     settle()
     bodies = sms.bodies_to(second.phone.e164)
     assert len(bodies) == before + 1
-    assert "just taken" in bodies[-1] and "current appointment stands" in bodies[-1]
+    assert "just taken" in bodies[-1] and "stay on the waitlist" in bodies[-1]
     second.refresh_from_db()
     assert second.status == Offer.Status.SUPERSEDED
 

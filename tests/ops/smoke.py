@@ -54,8 +54,9 @@ def throwaway_database(admin: dict):
             sql.Identifier(role), sql.Literal(password)))
     try:
         with admin_conn(name) as conn:
-            # exactly the grants docs/DEPLOYMENT.md gives the app role; PostgreSQL 15 already denies
-            # CREATE on schema public to ordinary roles, so the role cannot run DDL
+            # the part of `manage.py db_role_grants` (docs/DEPLOYMENT.md) that applies before any table
+            # exists: its default privileges cover the tables the owner's migrate creates next.
+            # PostgreSQL 15 already denies CREATE on schema public to ordinary roles: no DDL
             for statement in (
                 "REVOKE CREATE ON SCHEMA public FROM PUBLIC",
                 "GRANT CONNECT ON DATABASE {db} TO {app}",

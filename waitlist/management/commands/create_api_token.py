@@ -2,6 +2,7 @@
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Group
+from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
@@ -38,7 +39,10 @@ class Command(BaseCommand):
                 setup_roles()
             user = User(username=username, is_active=True)
             user.set_unusable_password()
-            user.full_clean(exclude=["password"])
+            try:
+                user.full_clean(exclude=["password"])
+            except ValidationError as exc:  # e.g. a space in the name: say so, not a traceback
+                raise CommandError("; ".join(exc.messages)) from None
             user.save()
             user.groups.add(Group.objects.get(name=role))
             audit_record(actor=actor, action="user.create", obj=user, after={"username": username, "group": role})
