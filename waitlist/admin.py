@@ -160,7 +160,7 @@ class PatientAdmin(PhiAccessLoggedMixin, admin.ModelAdmin):
             first_name=data["first_name"], last_name=data["last_name"], phone=data["phone_number"],
             relationship=data["relationship"], language=data["language"], external_id=data.get("external_id") or None,
             consent_source=data.get("consent_source") or "",
-            patient=Patient.objects.get(pk=obj.pk) if change else None,
+            patient=Patient.objects.get(pk=obj.pk) if change else None, replace_external_id=change,
         )
         obj.pk, obj.phone = patient.pk, patient.phone
         obj.created_at = patient.created_at

@@ -84,8 +84,13 @@ def patient_upsert(
     external_id: str | None = None,
     patient: Patient | None = None,
     consent_event_source: str | None = None,
+    replace_external_id: bool = False,
 ) -> tuple[Patient, bool]:
     """Create a patient, or update the one with this external id (or the one given).
+
+    `replace_external_id`: the caller edits the given patient's record (the console), so
+    `external_id` is its new value and None clears it; otherwise an absent id keeps the stored one
+    (an EHR push without it).
 
     `consent_event_source`: where the consent came from ("import", "staff"); by default the
     actor's kind says. An import run by staff passes "import": the consent is the EHR's, so it
@@ -97,8 +102,8 @@ def patient_upsert(
     before = None if created else snapshot(patient)
     if created:
         patient = Patient(external_id=external_id or None)
-    elif external_id:
-        patient.external_id = external_id
+    elif external_id or replace_external_id:
+        patient.external_id = external_id or None
     patient.first_name, patient.last_name = first_name.strip(), last_name.strip()
     new_number = not created and patient.phone_id != number.pk
     patient.phone = number
