@@ -174,16 +174,9 @@ class Prepared:
         return rows[0] if rows else None
 
     def update(self, key: Hashable = None, **values) -> int:
-        qs, run = self._bound(key, values)
+        _qs, run = self._bound(key, values)
         with transaction.mark_for_rollback_on_error(using=self.using):
             return run.execute_sql(ROW_COUNT)
 
 
-def prepared(*, kind: str = "select") -> Callable[[Callable], Prepared]:
-    def wrap(build: Callable) -> Prepared:
-        return Prepared(build, kind=kind)
-
-    return wrap
-
-
-__all__ = ["Param", "Prepared", "Values", "prepared"]
+__all__ = ["Param", "Prepared", "Values"]

@@ -10,16 +10,10 @@ from messaging.grammar import Intent
 
 from . import services
 from .models import Offer, OfferMessage
-from .selectors import offer_for_reply
+from .selectors import offer_for_reply, offer_outcome_told
 
 # a reply about an offer that ended longer ago than this gets the generic line instead
 LATE_REPLY_WINDOW = dt.timedelta(days=2)
-# the texts that tell a patient how their offer ended
-OUTCOME_TEXTS = ("confirmed", "taken", "expired", "no_longer_available", "declined_ack")
-
-
-def _told_outcome(offer: Offer) -> bool:
-    return OfferMessage.objects.filter(offer=offer, role__in=OUTCOME_TEXTS).exists()
 
 
 class OfferEvents:
@@ -31,7 +25,7 @@ class OfferEvents:
         if not pending and (offer.ended_at or offer.sent_at) < now() - LATE_REPLY_WINDOW:
             return False
         if parsed.intent == Intent.ACCEPT:
-            if not pending and parsed.acknowledgement and _told_outcome(offer):
+            if not pending and parsed.acknowledgement and offer_outcome_told(offer_id=offer.pk):
                 # "ok thanks" to our news about an ended offer ("that opening was just taken") asks
                 # for nothing: answering it would repeat the news, or book nothing and say so
                 return True

@@ -14,7 +14,7 @@ from core.prepared import Prepared, Values
 from waitlist.models import KIND_BITS, WaitlistEntry
 from waitlist.selectors import location_cutoff_minutes
 
-from .models import Cancellation, Offer
+from .models import Cancellation, Offer, OfferMessage
 
 
 def cancellation_deadline(cancellation: Cancellation) -> dt.datetime:
@@ -320,6 +320,15 @@ _NEXT_WAVE = Prepared(
     lambda p: Cancellation.objects.filter(status__in=Cancellation.ACTIVE, paused=False, next_wave_at__isnull=False)
     .order_by("next_wave_at").values_list("next_wave_at", flat=True)[:1]
 )
+
+
+# the texts that tell a patient how their offer ended
+OUTCOME_TEXTS = ("confirmed", "taken", "expired", "no_longer_available", "declined_ack")
+
+
+def offer_outcome_told(*, offer_id: int) -> bool:
+    """Whether the patient was already texted how this offer ended."""
+    return OfferMessage.objects.filter(offer_id=offer_id, role__in=OUTCOME_TEXTS).exists()
 
 
 def timer_next_due() -> dt.datetime | None:

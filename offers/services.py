@@ -82,7 +82,7 @@ def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
     """Queue a text about this offer to its number, linked to the offer."""
     patient = offer.patient
     if template in TEXTS_ABOUT_CURRENT_APPOINTMENT:
-        extra.setdefault("has_current", _with_current_appointment([offer]) == {offer.entry_id})
+        extra.setdefault("has_current", offer.entry_id in _with_current_appointment([offer]))
     context = slot_context(offer.cancellation, patient.language, **extra)
     message = messaging.message_enqueue(
         phone=offer.phone,
