@@ -20,7 +20,8 @@ from collections.abc import Callable, Hashable
 
 from django.conf import settings
 from django.db import DEFAULT_DB_ALIAS, connections, transaction
-from django.db.models import Expression, sql
+from django.db.models import Expression, F, sql
+from django.db.models.lookups import In
 from django.db.models.sql.constants import ROW_COUNT
 
 
@@ -83,6 +84,24 @@ class Values:
         return self._values[name]
 
 
+def one_of(column: str, p, name: str, n: int) -> In:
+    """`column IN (...)` with `n` placeholders (`name0` ... `name{n-1}`), for a Prepared keyed by
+    `n` whose call passes `**spread(name, values)`. A lookup of its own, not `column__in=`: a
+    foreign key's `__in` insists on converting each value to an id, placeholders included."""
+    return In(F(column), [p(f"{name}{i}") for i in range(n)])
+
+
+def spread(name: str, values) -> dict:
+    """The values for `in_list(p, name, n)`. The ORM leaves out repeats of a value (and the SQL
+    would have fewer placeholders): pass distinct values, as `distinct` gives them."""
+    return {f"{name}{i}": v for i, v in enumerate(values)}
+
+
+def distinct(values) -> list:
+    """Each value once, in a stable order."""
+    return sorted(set(values))
+
+
 def _adapt(connection, value):
     """What Django's field would hand the driver for this value in a lookup or an UPDATE."""
     if isinstance(value, dt.datetime):
@@ -101,12 +120,13 @@ def _normalized(statement: str) -> str:
 
 class Prepared:
     """`build(p)` returns a queryset (`kind="select"`) or a `(queryset, {field: value})` pair
-    (`kind="update"`), with `p.<name>` wherever a call's value goes."""
+    (`kind="update"`), with `p.<name>` wherever a call's value goes. With `keyed`, it is
+    `build(p, key)`: one statement per key (a filter that is there or not)."""
 
-    def __init__(self, build: Callable, *, kind: str = "select", using: str = DEFAULT_DB_ALIAS):
+    def __init__(self, build: Callable, *, kind: str = "select", keyed: bool = False, using: str = DEFAULT_DB_ALIAS):
         if kind not in ("select", "update"):
             raise ValueError("kind is select or update")
-        self.build = build
+        self.build = (lambda p, key: build(p, key)) if keyed else (lambda p, key: build(p))
         self.kind = kind
         self.using = using
 
@@ -116,16 +136,16 @@ class Prepared:
         cache = connection.__dict__.setdefault("_clinicbot_prepared", {})
         entry = cache.get((id(self), key))
         if entry is None:
-            entry = self._compile(_Params(), connection)
+            entry = self._compile(_Params(), key, connection)
             cache[(id(self), key)] = entry
         return entry
 
-    def _compile(self, p, connection):
+    def _compile(self, p, key: Hashable, connection):
         if self.kind == "select":
-            qs = self.build(p)
+            qs = self.build(p, key)
             compiler = qs.query.get_compiler(connection=connection)
         else:
-            qs, values = self.build(p)
+            qs, values = self.build(p, key)
             query = qs.query.chain(sql.UpdateQuery)
             query.add_update_values(values)
             query.clear_select_clause()
@@ -143,14 +163,14 @@ class Prepared:
         qs, compiler, statement, params = self._template(key, connection)
         bound = self._bind(connection, params, values)
         if getattr(settings, "PREPARED_QUERIES_VERIFY", settings.TESTING):
-            self._verify(connection, statement, bound, values)
+            self._verify(connection, key, statement, bound, values)
         run = compiler.__class__.__new__(compiler.__class__)
         run.__dict__.update(compiler.__dict__)
         run.as_sql = lambda *args, **kwargs: (statement, bound)
         return qs, run
 
-    def _verify(self, connection, statement: str, bound: list, values: dict) -> None:
-        _qs, _compiler, expected, params = self._compile(Values(values), connection)
+    def _verify(self, connection, key: Hashable, statement: str, bound: list, values: dict) -> None:
+        _qs, _compiler, expected, params = self._compile(Values(values), key, connection)
         if _normalized(statement) != _normalized(expected) or list(bound) != list(params):
             raise AssertionError(
                 f"prepared query differs from the ORM's:\n{statement}\n{bound}\n!=\n{expected}\n{list(params)}"
@@ -173,10 +193,20 @@ class Prepared:
         rows = self.all(key, **values)
         return rows[0] if rows else None
 
+    def get(self, key: Hashable = None, **values):
+        """The one row, as `QuerySet.get` gives it (DoesNotExist when there is none)."""
+        rows = self.all(key, **values)
+        if len(rows) == 1:
+            return rows[0]
+        model = self._template(key, connections[self.using])[0].model
+        if not rows:
+            raise model.DoesNotExist(f"{model._meta.object_name} matching query does not exist.")
+        raise model.MultipleObjectsReturned(f"get() returned more than one {model._meta.object_name}")
+
     def update(self, key: Hashable = None, **values) -> int:
         _qs, run = self._bound(key, values)
         with transaction.mark_for_rollback_on_error(using=self.using):
             return run.execute_sql(ROW_COUNT)
 
 
-__all__ = ["Param", "Prepared", "Values"]
+__all__ = ["Param", "Prepared", "Values", "distinct", "one_of", "spread"]

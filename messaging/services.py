@@ -19,7 +19,7 @@ from clinicbot.clock import now
 from clinicbot.sending_window import default_window
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
-from core.prepared import Prepared
+from core.prepared import Prepared, distinct, one_of, spread
 from core.services import audit_record, snapshot
 
 from . import backends
@@ -258,9 +258,7 @@ def message_enqueue(
     over its rate limit. Replies to a number's own text still go to an opted-out number only for
     the opt-out confirmation (`template == "opt_out_confirm"`)."""
     # the caller's object may predate an opt-out in another transaction: ask the database
-    opted_out, cannot_receive = PhoneNumber.objects.filter(pk=phone.pk).values_list(
-        "opted_out", "cannot_receive"
-    ).first() or (phone.opted_out, phone.cannot_receive)
+    opted_out, cannot_receive = _PHONE_FLAGS.first(phone_id=phone.pk) or (phone.opted_out, phone.cannot_receive)
     if _must_not_text(template, opted_out=opted_out, cannot_receive=cannot_receive):
         return None
     if auto_reply and not _first_essential_reply(phone, template) and _auto_reply_limited(phone):
@@ -277,6 +275,11 @@ def message_enqueue(
     if wait_until is None:
         enqueue_after_commit(SEND_TASK, message.pk)
     return message
+
+
+_PHONE_FLAGS = Prepared(
+    lambda p: PhoneNumber.objects.filter(pk=p.phone_id).values_list("opted_out", "cannot_receive")[:1]
+)
 
 
 def _must_not_text(template: str, *, opted_out: bool, cannot_receive: bool) -> bool:
@@ -678,20 +681,29 @@ def messages_cancel_queued(*, message_ids: list[int], code: str, text: str) -> l
     # no savepoint: the callers (an offer ending) are already in a transaction
     with transaction.atomic(savepoint=False):
         # locked first so the caller learns exactly which rows this call failed
-        ids = list(
-            Message.objects.select_for_update(of=("self",))
-            .filter(pk__in=list(message_ids), direction=Message.Direction.OUTBOUND, send_state=Message.SendState.QUEUED)
-            .order_by("pk")
-            .values_list("pk", flat=True)
-        )
+        wanted = distinct(message_ids)
+        ids = _QUEUED_OF.all(len(wanted), **spread("message", wanted))
         if ids:
-            Message.objects.filter(pk__in=ids, send_state=Message.SendState.QUEUED).update(
-                send_state=Message.SendState.FAILED, error_code=code[:20], error_message=text[:300],
-                status_at=now(), next_attempt_at=None,
-                # withheld on purpose: nothing for a person to look at on the board
-                attention_cleared_at=now(),
-            )
+            at = now()
+            _WITHHOLD.update(len(ids), code=code[:20], text=text[:300], at=at, **spread("message", ids))
     return ids
+
+
+# an offer's texts, one per offer that ended (core/prepared.py: keyed by how many)
+_QUEUED_OF = Prepared(
+    lambda p, n: Message.objects.select_for_update(of=("self",))
+    .filter(one_of("pk", p, "message", n), direction=Message.Direction.OUTBOUND, send_state=Message.SendState.QUEUED)
+    .order_by("pk")
+    .values_list("pk", flat=True),
+    keyed=True,
+)
+_WITHHOLD = Prepared(lambda p, n: (
+    Message.objects.filter(one_of("pk", p, "message", n), send_state=Message.SendState.QUEUED),
+    {"send_state": Message.SendState.FAILED, "error_code": p.code, "error_message": p.text, "status_at": p.at,
+     "next_attempt_at": None,
+     # withheld on purpose: nothing for a person to look at on the board
+     "attention_cleared_at": p.at},
+), kind="update", keyed=True)
 
 
 # --- status callbacks ---------------------------------------------------------------------------
@@ -892,6 +904,20 @@ _INBOUND_CLAIM = Prepared(lambda p: (
 _SET_INTENT = Prepared(lambda p: (Message.objects.filter(pk=p.message_id), {"intent": p.intent}), kind="update")
 
 
+_PATIENTS_OF_NUMBER = Prepared(
+    lambda p: PhoneNumber.patients.rel.related_model.objects.filter(phone_id=p.phone_id).values_list("pk", "language")[:5]
+)
+_ATTRIBUTE = Prepared(lambda p: (
+    Message.objects.filter(pk=p.message_id, patient__isnull=True), {"patient": p.patient_id}
+), kind="update")
+
+
+def message_attribute(*, message_id: int, patient_id: int) -> bool:
+    """Say which patient wrote a text, unless that is already known (a reply from a family number is
+    attributed by the offer it answers)."""
+    return _ATTRIBUTE.update(message_id=message_id, patient_id=patient_id) == 1
+
+
 def inbound_process(*, message_id: int) -> str:
     """Understand one inbound text and act on it, once. A worker runs it right after the webhook
     stores the text (an opt-out runs in the webhook itself); if it fails or its task is lost, the
@@ -940,10 +966,10 @@ def _inbound_process_one(*, message_id: int) -> str:
         intent = parsed.intent
         phone = message.phone
         actor = Actor.patient(phone.e164)
-        patients = list(phone.patients.values_list("pk", "language")[:5])
+        patients = _PATIENTS_OF_NUMBER.all(phone_id=phone.pk)
         if len(patients) == 1 and message.patient_id is None:
             # the text belongs to a patient when the number has exactly one (family numbers have more)
-            Message.objects.filter(pk=message.pk, patient__isnull=True).update(patient=patients[0][0])
+            message_attribute(message_id=message.pk, patient_id=patients[0][0])
             message.patient_id = patients[0][0]
         if intent == Intent.ACCEPT and phone.opted_out:
             # YES never re-subscribes an opted-out number and books nothing (we may not text it the

@@ -12,7 +12,7 @@ from django.db.models.lookups import GreaterThanOrEqual
 
 from core.prepared import Prepared, Values
 from waitlist.models import KIND_BITS, WaitlistEntry
-from waitlist.selectors import location_cutoff_minutes
+from waitlist.selectors import location_cutoff_minutes, provider_takes
 
 from .models import Cancellation, Offer, OfferMessage
 
@@ -153,7 +153,7 @@ def _eligible(p, *, busy_ok: bool):
 
 def _slot_bookable(cancellation: Cancellation) -> bool:
     provider = cancellation.provider
-    return provider.active and provider.appointment_types.filter(pk=cancellation.appointment_type_id).exists()
+    return provider.active and provider_takes(provider_id=provider.pk, type_id=cancellation.appointment_type_id)
 
 
 def eligible_entries(*, cancellation: Cancellation, at: dt.datetime, busy_ok: bool = False):

@@ -17,17 +17,18 @@ from collections import Counter, defaultdict
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, Max, OuterRef, Q
+from django.db.models import Exists, F, IntegerField, Max, OuterRef, Q
 
 from clinicbot.clock import now
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
+from core.prepared import Prepared, distinct, one_of, spread
 from core.services import audit_record, audit_record_many
 from messaging import services as messaging
 from messaging.models import Message
 from waitlist import services as waitlist
 from waitlist.models import AppointmentType, Location, Patient, Provider, WaitlistEntry
-from waitlist.selectors import location_cutoff_minutes, location_window
+from waitlist.selectors import location_cutoff_minutes, location_window, provider_takes, provider_works_at
 
 from .models import Cancellation, Offer, OfferMessage
 from .policy import plan_wave
@@ -61,21 +62,84 @@ class _NotWon(Exception):
 
 def _lock_slot(cancellation_id: int) -> None:
     """Queue behind any other change to this slot (PostgreSQL). Lock order: slot, then offers."""
-    list(Cancellation.objects.select_for_update().filter(pk=cancellation_id).values_list("pk", flat=True))
+    _LOCK_SLOT.all(cancellation_id=cancellation_id)
 
 
 def _locked_slot(cancellation_id: int) -> Cancellation:
     """`_lock_slot` and `_slot` in one query: the lock is on the slot row only (not its location,
     provider or type), and the row read is the one locked."""
-    return (
-        Cancellation.objects.select_for_update(of=("self",))
-        .select_related("location", "provider", "appointment_type")
-        .get(pk=cancellation_id)
-    )
+    return _LOCKED_SLOT.get(cancellation_id=cancellation_id)
 
 
 def _slot(cancellation_id: int) -> Cancellation:
-    return Cancellation.objects.select_related("location", "provider", "appointment_type").get(pk=cancellation_id)
+    return _SLOT.get(cancellation_id=cancellation_id)
+
+
+# The engine's single-row statements, run for every reply, hold and wave: compiled once per
+# connection (core/prepared.py; tests check each call against the plain queryset)
+_LOCK_SLOT = Prepared(
+    lambda p: Cancellation.objects.select_for_update().filter(pk=p.cancellation_id).values_list("pk", flat=True)
+)
+_LOCKED_SLOT = Prepared(
+    lambda p: Cancellation.objects.select_for_update(of=("self",))
+    .select_related("location", "provider", "appointment_type")
+    .filter(pk=p.cancellation_id)
+)
+_SLOT = Prepared(
+    lambda p: Cancellation.objects.select_related("location", "provider", "appointment_type").filter(pk=p.cancellation_id)
+)
+_OFFER = Prepared(lambda p: Offer.objects.select_related("patient", "phone").filter(pk=p.offer_id))
+_ANY_PENDING = Prepared(
+    lambda p: Offer.objects.filter(cancellation_id=p.cancellation_id, status=Offer.Status.PENDING)
+    .values_list("pk", flat=True)[:1]
+)
+_WAVE_DUE_AT = Prepared(
+    lambda p: (Cancellation.objects.filter(pk=p.cancellation_id, status__in=ACTIVE), {"next_wave_at": p.at}),
+    kind="update",
+)
+_WAVE_MOVE = Prepared(lambda p: (
+    Cancellation.objects.filter(pk=p.cancellation_id, current_wave=p.wave, status__in=ACTIVE),
+    {"current_wave": F("current_wave") + 1, "status": Cancellation.Status.OFFERING, "next_wave_at": None},
+), kind="update")
+# a YES in time to a pending offer, and only while its entry is on the waitlist
+_ACCEPT = Prepared(lambda p: (
+    Offer.objects.filter(
+        Exists(WaitlistEntry.objects.filter(pk=OuterRef("entry_id"), active=True)),
+        pk=p.offer_id, status=Offer.Status.PENDING, expires_at__gt=p.received_at, sent_at__lte=p.received_at,
+    ),
+    {"status": Offer.Status.ACCEPTED, "responded_at": p.at, "ended_at": p.at},
+), kind="update")
+_FILL = Prepared(lambda p: (
+    Cancellation.objects.filter(pk=p.cancellation_id, status=Cancellation.Status.OFFERING),
+    {"status": Cancellation.Status.FILLED, "end_reason": Cancellation.EndReason.ACCEPTED, "filled_at": p.at,
+     "filled_offer": p.offer_id, "ended_at": p.at, "next_wave_at": None},
+), kind="update")
+_ENTRY_ANSWERED = Prepared(lambda p: (
+    WaitlistEntry.objects.filter(pk=p.entry_id), {"consecutive_no_reply": 0, "last_activity_at": p.at}
+), kind="update")
+# a patient's answer ends their pending offer (a NO; a YES after their entry ended)
+_ANSWERED = Prepared(lambda p: (
+    Offer.objects.filter(pk=p.offer_id, status=Offer.Status.PENDING),
+    {"status": p.status, "responded_at": p.at, "ended_at": p.at},
+), kind="update")
+_END_ONE = Prepared(lambda p: (
+    Offer.objects.filter(pk=p.offer_id, status=Offer.Status.PENDING), {"status": p.status, "ended_at": p.at}
+), kind="update")
+_PENDING_OF_SLOT = Prepared(
+    lambda p: Offer.objects.select_for_update(of=("self",))
+    .filter(cancellation_id=p.cancellation_id, status=Offer.Status.PENDING)
+    .select_related("patient", "phone")
+    .order_by("pk")
+)
+_OFFER_WITH_SLOT = Prepared(
+    lambda p: Offer.objects.select_related(
+        "patient", "phone", "cancellation__location", "cancellation__provider"
+    ).filter(pk=p.offer_id)
+)
+_TAKEN_TOLD_SINCE = Prepared(
+    lambda p: OfferMessage.objects.filter(offer_id=p.offer_id, role="taken", message__created_at__gte=p.since)
+    .values_list("pk", flat=True)[:1]
+)
 
 
 def _text(offer: Offer, template: str, role: str, **extra) -> Message | None:
@@ -148,14 +212,14 @@ def _link_inbound(offer: Offer, message: Message | None) -> None:
     # one statement, no savepoint: a reply already linked (a sweeper's retry) keeps its link
     OfferMessage.objects.bulk_create([OfferMessage(offer=offer, message=message, role="reply")], ignore_conflicts=True)
     if message.patient_id is None:
-        Message.objects.filter(pk=message.pk, patient__isnull=True).update(patient=offer.patient_id)
+        messaging.message_attribute(message_id=message.pk, patient_id=offer.patient_id)
 
 
 def _after_resolution(cancellation_id: int, at: dt.datetime) -> None:
     """The last pending offer of a wave is resolved: the next wave starts now, not at the next poll."""
-    if Offer.objects.filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING).exists():
+    if _ANY_PENDING.all(cancellation_id=cancellation_id):
         return
-    n = Cancellation.objects.filter(pk=cancellation_id, status__in=ACTIVE).update(next_wave_at=at)
+    n = _WAVE_DUE_AT.update(cancellation_id=cancellation_id, at=at)
     if n:
         enqueue_after_commit(WAVE_TASK, cancellation_id)
 
@@ -166,7 +230,8 @@ def _offer_texts_cancel(offer_ids: list[int]) -> set[int]:
     whose text never left, so no news about them is sent either."""
     # by the offers' ids, the message state checked by primary key: a join filtered on the
     # message's state let SQLite start from the whole outbox (see `_expire_slot`)
-    links = dict(OfferMessage.objects.filter(offer_id__in=offer_ids, role="offer").values_list("message_id", "offer_id"))
+    ids = distinct(offer_ids)
+    links = dict(_OFFER_TEXTS.all(len(ids), **spread("offer", ids)))
     cancelled = messaging.messages_cancel_queued(
         message_ids=list(links), code=OFFER_ENDED, text="not sent: the offer ended before its text could go"
     )
@@ -199,18 +264,25 @@ def cancellation_validate(
             errors["start_at"] = f"This slot starts within the {cutoff}-minute cutoff: too late to offer by text."
     if not provider.active:
         errors["provider"] = "This provider is not active."
-    elif not provider.locations.filter(pk=location.pk).exists():
+    elif not provider_works_at(provider_id=provider.pk, location_id=location.pk):
         errors["location"] = f"{provider} does not work at {location}."
-    elif not provider.appointment_types.filter(pk=appointment_type.pk).exists():
+    elif not provider_takes(provider_id=provider.pk, type_id=appointment_type.pk):
         errors["appointment_type"] = f"{provider} does not take {appointment_type} visits."
     if start_at is not None and "start_at" not in errors:
-        dup = Cancellation.objects.filter(provider=provider, start_at=start_at, status__in=Cancellation.LIVE)
-        if exclude_pk:
-            dup = dup.exclude(pk=exclude_pk)
-        if dup.exists():
+        if _SAME_SLOT_LIVE.all(bool(exclude_pk), provider_id=provider.pk, start_at=start_at,
+                               exclude_pk=exclude_pk or 0):
             errors["start_at"] = "This slot is already logged (a live cancellation for this provider and time exists)."
     if errors:
         raise ValidationError(errors)
+
+
+def _same_slot_live(p, excluding: bool):
+    dup = Cancellation.objects.filter(provider_id=p.provider_id, start_at=p.start_at, status__in=Cancellation.LIVE)
+    return (dup.exclude(pk=p.exclude_pk) if excluding else dup).values_list("pk", flat=True)[:1]
+
+
+# key: whether a slot being edited is left out
+_SAME_SLOT_LIVE = Prepared(_same_slot_live, keyed=True)
 
 
 def cancellation_create(
@@ -294,7 +366,7 @@ def wave_advance(
             return "paused"
         if messaging.sender_is_paused():
             return "sender-paused"
-        pending = c.offers.filter(status=Offer.Status.PENDING).exists()
+        pending = bool(_ANY_PENDING.all(cancellation_id=c.pk))
         if pending and not force:
             if c.next_wave_at is not None:
                 # due too early (a sweep raced a wave): the last resolution schedules the next one
@@ -316,7 +388,7 @@ def wave_advance(
                 if not pending:
                     _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.CUTOFF, at=at, actor=actor)
                 return "cutoff"
-            Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(next_wave_at=opens)
+            _WAVE_DUE_AT.update(cancellation_id=c.pk, at=opens)
             return "waiting-for-window"
         plan = plan_wave(at=at, deadline=deadline)
         if plan is None:
@@ -329,14 +401,12 @@ def wave_advance(
                 retry = busy_until(cancellation=c, at=at)
                 if retry is not None and retry + min_hold <= deadline:
                     # people are only busy (pending elsewhere, resting): not "nobody left" yet
-                    Cancellation.objects.filter(pk=c.pk, status__in=ACTIVE).update(next_wave_at=retry)
+                    _WAVE_DUE_AT.update(cancellation_id=c.pk, at=retry)
                     return "waiting-for-busy"
                 _end(c, status=Cancellation.Status.UNFILLED, reason=Cancellation.EndReason.EXHAUSTED, at=at,
                      actor=actor, summary=exclusion_summary(cancellation=c, at=at))
             return "exhausted"
-        n = Cancellation.objects.filter(pk=c.pk, current_wave=c.current_wave, status__in=ACTIVE).update(
-            current_wave=F("current_wave") + 1, status=Cancellation.Status.OFFERING, next_wave_at=None
-        )
+        n = _WAVE_MOVE.update(cancellation_id=c.pk, wave=c.current_wave)
         if n != 1:
             return "lost-race"
         wave = c.current_wave + 1
@@ -411,14 +481,11 @@ def _caps_note(*, phone_ids: list[int], at: dt.datetime) -> None:
     if not phone_ids:
         return
     on_number: dict[int, list[int]] = defaultdict(list)
-    for patient_id, phone_id in (
-        Patient.objects.select_for_update().filter(phone_id__in=phone_ids).order_by("pk").values_list("pk", "phone_id")
-    ):
+    phones = distinct(phone_ids)
+    for patient_id, phone_id in _PATIENTS_ON_NUMBERS.all(len(phones), **spread("phone", phones)):
         on_number[phone_id].append(patient_id)
     sent: dict[int, list[dt.datetime]] = defaultdict(list)
-    for phone_id, sent_at in Offer.objects.filter(phone_id__in=phone_ids, sent_at__gte=at - WEEK).values_list(
-        "phone_id", "sent_at"
-    ):
+    for phone_id, sent_at in _SENT_TO_NUMBERS.all(len(phones), since=at - WEEK, **spread("phone", phones)):
         sent[phone_id].append(sent_at)
     by_bound: dict[dt.datetime, list[int]] = defaultdict(list)
     for phone_id, times in sent.items():
@@ -428,7 +495,25 @@ def _caps_note(*, phone_ids: list[int], at: dt.datetime) -> None:
     rule = caps_rule()
     for bound, patients in sorted(by_bound.items()):
         if patients:
-            WaitlistEntry.objects.filter(patient_id__in=patients).update(offer_capped_until=bound, offer_caps_rule=rule)
+            patients = distinct(patients)
+            _CAP_ENTRIES.update(len(patients), bound=bound, rule=rule, **spread("patient", patients))
+
+
+# a wave's numbers, as many as the wave has (core/prepared.py: keyed by how many)
+_PATIENTS_ON_NUMBERS = Prepared(
+    lambda p, n: Patient.objects.select_for_update().filter(one_of("phone_id", p, "phone", n))
+    .order_by("pk").values_list("pk", "phone_id"),
+    keyed=True,
+)
+_SENT_TO_NUMBERS = Prepared(
+    lambda p, n: Offer.objects.filter(one_of("phone_id", p, "phone", n), sent_at__gte=p.since)
+    .values_list("phone_id", "sent_at"),
+    keyed=True,
+)
+_CAP_ENTRIES = Prepared(lambda p, n: (
+    WaitlistEntry.objects.filter(one_of("patient_id", p, "patient", n)),
+    {"offer_capped_until": p.bound, "offer_caps_rule": p.rule},
+), kind="update", keyed=True)
 
 
 # --- replies ------------------------------------------------------------------------------------------
@@ -437,7 +522,7 @@ def _caps_note(*, phone_ids: list[int], at: dt.datetime) -> None:
 def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | None = None) -> str:
     """A YES. Wins only while the offer is pending, received before its hold ended, and the slot is
     still offering; exactly one offer per slot can win (conditional updates + constraint)."""
-    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    offer = _OFFER.get(offer_id=offer_id)
     actor = Actor.patient(offer.phone.e164)
     with transaction.atomic():
         _lock_slot(offer.cancellation_id)
@@ -446,16 +531,10 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
             with transaction.atomic():
                 # a YES stored before the offer existed (held up by an outage) answers an older one;
                 # an entry taken off the waitlist while its offer was pending books nothing
-                n = Offer.objects.filter(
-                    Exists(WaitlistEntry.objects.filter(pk=OuterRef("entry_id"), active=True)),
-                    pk=offer.pk, status=Offer.Status.PENDING, expires_at__gt=received_at, sent_at__lte=received_at,
-                ).update(status=Offer.Status.ACCEPTED, responded_at=at, ended_at=at)
+                n = _ACCEPT.update(offer_id=offer.pk, received_at=received_at, at=at)
                 if n != 1:
                     raise _NotWon
-                m = Cancellation.objects.filter(pk=offer.cancellation_id, status=Cancellation.Status.OFFERING).update(
-                    status=Cancellation.Status.FILLED, end_reason=Cancellation.EndReason.ACCEPTED,
-                    filled_at=at, filled_offer=offer.pk, ended_at=at, next_wave_at=None,
-                )
+                m = _FILL.update(cancellation_id=offer.cancellation_id, offer_id=offer.pk, at=at)
                 if m != 1:
                     raise _NotWon
                 # The check above reads the entry as of this statement; a removal (staff, the API,
@@ -471,7 +550,7 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
         c = _slot(offer.cancellation_id)
         offer.cancellation = c
         _link_inbound(offer, message)
-        WaitlistEntry.objects.filter(pk=offer.entry_id).update(consecutive_no_reply=0, last_activity_at=at)
+        _ENTRY_ANSWERED.update(entry_id=offer.entry_id, at=at)
         audit_record(actor=actor, action="offer.accept", obj=offer, before={"status": "pending"},
                      after={"status": "accepted"})
         audit_record(actor=actor, action="cancellation.filled", obj=c, before={"status": "offering"},
@@ -492,9 +571,7 @@ def _withdraw_for_ended_entry(*, offer: Offer, actor: Actor, message: Message | 
     if WaitlistEntry.objects.filter(pk=offer.entry_id, active=True).exists():
         return False
     at = now()
-    n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
-        status=Offer.Status.WITHDRAWN, responded_at=at, ended_at=at
-    )
+    n = _ANSWERED.update(offer_id=offer.pk, status=Offer.Status.WITHDRAWN, at=at)
     if n != 1:
         return False
     _link_inbound(offer, message)
@@ -510,16 +587,11 @@ def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Ac
     """End every pending offer of a slot that has ended, telling each patient the truth: one UPDATE,
     one audit INSERT and one batch of texts for all of them."""
     # lock order: the slot (held by every caller), then its offers; the rows read stay pending
-    offers = list(
-        Offer.objects.select_for_update(of=("self",))
-        .filter(cancellation=c, status=Offer.Status.PENDING)
-        .select_related("patient", "phone")
-        .order_by("pk")
-    )
+    offers = _PENDING_OF_SLOT.all(cancellation_id=c.pk)
     if not offers:
         return 0
     ids = [offer.pk for offer in offers]
-    n = Offer.objects.filter(pk__in=ids, status=Offer.Status.PENDING).update(status=new_status, ended_at=at)
+    n = _END_PENDING.update(len(ids), status=new_status, at=at, **spread("offer", ids))
     if n != len(ids):
         # defensive (the rows are locked): only the offers this UPDATE ended
         ended = set(Offer.objects.filter(pk__in=ids, status=new_status, ended_at=at).values_list("pk", flat=True))
@@ -539,9 +611,7 @@ def _end_pending(c: Cancellation, *, new_status: str, at: dt.datetime, actor: Ac
 
 def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datetime) -> str:
     """A YES that did not win: tell the patient the truth."""
-    offer = Offer.objects.select_related("patient", "phone", "cancellation__location", "cancellation__provider").get(
-        pk=offer_id
-    )
+    offer = _OFFER_WITH_SLOT.get(offer_id=offer_id)
     _link_inbound(offer, message)
     if offer.status == Offer.Status.ACCEPTED:
         _text(offer, "confirmed", "reply")  # a repeated YES from the winner: repeat the confirmation
@@ -552,7 +622,7 @@ def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datet
     if offer.status in (Offer.Status.SUPERSEDED,) or offer.cancellation.status == Cancellation.Status.FILLED:
         # a YES already in flight when the slot was filled is answered by the "taken" notice sent
         # then: one "taken" text per patient, not two
-        told = OfferMessage.objects.filter(offer=offer, role="taken", message__created_at__gte=received_at).exists()
+        told = bool(_TAKEN_TOLD_SINCE.all(offer_id=offer.pk, since=received_at))
         if not told:
             _text(offer, "taken", "reply")
         return "taken"
@@ -564,14 +634,12 @@ def _late_reply(*, offer_id: int, message: Message | None, received_at: dt.datet
 
 
 def offer_decline(*, offer_id: int, message: Message | None = None) -> str:
-    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    offer = _OFFER.get(offer_id=offer_id)
     actor = Actor.patient(offer.phone.e164)
     with transaction.atomic():
         offer.cancellation = _locked_slot(offer.cancellation_id)
         at = now()
-        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(
-            status=Offer.Status.DECLINED, responded_at=at, ended_at=at
-        )
+        n = _ANSWERED.update(offer_id=offer.pk, status=Offer.Status.DECLINED, at=at)
         _link_inbound(offer, message)
         if n != 1:
             return "not-pending"
@@ -585,7 +653,7 @@ def offer_decline(*, offer_id: int, message: Message | None = None) -> str:
 
 def offer_clarify(*, offer_id: int, message: Message) -> str:
     """An unrecognised text with a pending offer: one clarification per offer; flagged for staff."""
-    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    offer = _OFFER.get(offer_id=offer_id)
     with transaction.atomic():
         Message.objects.filter(pk=message.pk).update(needs_attention="unrecognised")
         offer.cancellation = _slot(offer.cancellation_id)
@@ -606,14 +674,8 @@ def offers_expire_due(*, at: dt.datetime | None = None) -> int:
     """Expire holds that have ended (the timer runs this several times a second)."""
     at = at or now()
     limit = at - dt.timedelta(seconds=settings.OFFER_EXPIRY_GRACE_SECONDS)
-    slots = (
-        Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=limit)
-        .order_by()
-        .values_list("cancellation_id", flat=True)
-        .distinct()
-    )
     expired = 0
-    for cancellation_id in list(slots[:200]):
+    for cancellation_id in _SLOTS_WITH_ENDED_HOLDS.all(limit=limit):
         try:
             expired += _expire_slot(cancellation_id=cancellation_id, limit=limit)
         except Exception:  # noqa: BLE001 - one broken slot must not starve every other slot's expiry
@@ -627,27 +689,12 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
     with transaction.atomic():
         _lock_slot(cancellation_id)
         at = now()
-        # A text from the number received during the hold and not processed yet (a worker backlog,
-        # a lost task the sweeper retries after 10 s) may be a YES in time: its processing decides
-        # the offer, not the timer. Bounded, so a text that is never processed cannot stall the slot.
-        reply_waiting = Exists(Message.objects.filter(
-            direction=Message.Direction.INBOUND, processed_at__isnull=True, phone_id=OuterRef("phone_id"),
-            created_at__gte=OuterRef("sent_at"), created_at__lte=OuterRef("expires_at"),
-        ))
         # lock order: the slot, then its offers; the rows read stay pending until the UPDATE below
-        offers = list(
-            Offer.objects.select_for_update()
-            .filter(cancellation_id=cancellation_id, status=Offer.Status.PENDING, expires_at__lte=limit)
-            .exclude(Q(expires_at__gt=at - REPLY_PROCESSING_WAIT) & reply_waiting)
-            .order_by("pk")
-            .only("pk", "entry_id", "cancellation_id")
-        )
+        offers = _EXPIRING.all(cancellation_id=cancellation_id, limit=limit, waited_from=at - REPLY_PROCESSING_WAIT)
         if not offers:
             return 0
         ids = [offer.pk for offer in offers]
-        n = Offer.objects.filter(pk__in=ids, status=Offer.Status.PENDING, expires_at__lte=limit).update(
-            status=Offer.Status.EXPIRED, ended_at=at
-        )
+        n = _EXPIRE.update(len(ids), limit=limit, at=at, **spread("offer", ids))
         if n != len(ids):
             # defensive (the rows are locked): count only the offers this UPDATE expired
             offers = list(Offer.objects.filter(pk__in=ids, status=Offer.Status.EXPIRED, ended_at=at)
@@ -659,22 +706,20 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
         # SQLite start from every sent message (a scan that grew with the outbox)
         # and a hold the patient answered with something we could not read was not silence either
         texted, answered = set(), set()
-        for offer_id, role, state in OfferMessage.objects.filter(
-            offer_id__in=[offer.pk for offer in offers], role__in=("offer", "reply")
-        ).values_list("offer_id", "role", "message__send_state"):
+        ids = [offer.pk for offer in offers]
+        for offer_id, role, state in _TEXTS_AND_REPLIES.all(len(ids), **spread("offer", ids)):
             if role == "reply":
                 answered.add(offer_id)
             elif state == Message.SendState.SENT:
                 texted.add(offer_id)
         silent = Counter(offer.entry_id for offer in offers if offer.pk in texted - answered)
         for times in set(silent.values()):
-            WaitlistEntry.objects.filter(pk__in=[e for e, k in silent.items() if k == times]).update(
-                consecutive_no_reply=F("consecutive_no_reply") + times
-            )
+            entries = distinct(e for e, k in silent.items() if k == times)
+            _SILENT_MORE.update(len(entries), times=times, **spread("entry", entries))
         if silent:
-            for entry_id in WaitlistEntry.objects.filter(
-                pk__in=list(silent), active=True, consecutive_no_reply__gte=settings.OFFER_UNRESPONSIVE_AFTER
-            ).order_by("pk").values_list("pk", flat=True):
+            entries = distinct(silent)
+            for entry_id in _UNRESPONSIVE.all(len(entries), after=settings.OFFER_UNRESPONSIVE_AFTER,
+                                              **spread("entry", entries)):
                 waitlist.entry_deactivate(
                     entry_id=entry_id, reason=WaitlistEntry.InactiveReason.UNRESPONSIVE, actor=SYSTEM,
                     note=f"{settings.OFFER_UNRESPONSIVE_AFTER} offers in a row with no reply",
@@ -684,12 +729,64 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
         return len(offers)
 
 
+_SLOTS_WITH_ENDED_HOLDS = Prepared(
+    lambda p: Offer.objects.filter(status=Offer.Status.PENDING, expires_at__lte=p.limit)
+    .order_by()
+    .values_list("cancellation_id", flat=True)
+    .distinct()[:200]
+)
+_EXPIRING = Prepared(
+    lambda p: Offer.objects.select_for_update()
+    .filter(cancellation_id=p.cancellation_id, status=Offer.Status.PENDING, expires_at__lte=p.limit)
+    # A text from the number received during the hold and not processed yet (a worker backlog, a
+    # lost task the sweeper retries after 10 s) may be a YES in time: its processing decides the
+    # offer, not the timer. Bounded, so a text that is never processed cannot stall the slot.
+    .exclude(Q(expires_at__gt=p.waited_from) & Exists(Message.objects.filter(
+        direction=Message.Direction.INBOUND, processed_at__isnull=True, phone_id=OuterRef("phone_id"),
+        created_at__gte=OuterRef("sent_at"), created_at__lte=OuterRef("expires_at"),
+    )))
+    .order_by("pk")
+    .only("pk", "entry_id", "cancellation_id")
+)
+
+
+# the same, for the offers of one hold's end (keyed by how many)
+_EXPIRE = Prepared(lambda p, n: (
+    Offer.objects.filter(one_of("pk", p, "offer", n), status=Offer.Status.PENDING, expires_at__lte=p.limit),
+    {"status": Offer.Status.EXPIRED, "ended_at": p.at},
+), kind="update", keyed=True)
+_END_PENDING = Prepared(lambda p, n: (
+    Offer.objects.filter(one_of("pk", p, "offer", n), status=Offer.Status.PENDING),
+    {"status": p.status, "ended_at": p.at},
+), kind="update", keyed=True)
+_OFFER_TEXTS = Prepared(
+    lambda p, n: OfferMessage.objects.filter(one_of("offer_id", p, "offer", n), role="offer")
+    .values_list("message_id", "offer_id"),
+    keyed=True,
+)
+_TEXTS_AND_REPLIES = Prepared(
+    lambda p, n: OfferMessage.objects.filter(one_of("offer_id", p, "offer", n), role__in=("offer", "reply"))
+    .values_list("offer_id", "role", "message__send_state"),
+    keyed=True,
+)
+_SILENT_MORE = Prepared(lambda p, n: (
+    WaitlistEntry.objects.filter(one_of("pk", p, "entry", n)),
+    {"consecutive_no_reply": F("consecutive_no_reply") + p("times", IntegerField())},
+), kind="update", keyed=True)
+_UNRESPONSIVE = Prepared(
+    lambda p, n: WaitlistEntry.objects.filter(
+        one_of("pk", p, "entry", n), active=True, consecutive_no_reply__gte=p.after
+    ).order_by("pk").values_list("pk", flat=True),
+    keyed=True,
+)
+
+
 def _resolve_one(*, offer_id: int, new_status: str, actor: Actor, notify: str | None = None) -> bool:
-    offer = Offer.objects.select_related("patient", "phone").get(pk=offer_id)
+    offer = _OFFER.get(offer_id=offer_id)
     with transaction.atomic():
         _lock_slot(offer.cancellation_id)
         at = now()
-        n = Offer.objects.filter(pk=offer.pk, status=Offer.Status.PENDING).update(status=new_status, ended_at=at)
+        n = _END_ONE.update(offer_id=offer.pk, status=new_status, at=at)
         if n != 1:
             return False
         audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
@@ -812,11 +909,16 @@ def cancellation_chain_fill(*, cancellation_id: int, actor: Actor, duration_minu
 
 
 def waves_due(*, at: dt.datetime, limit: int = 200) -> list[int]:
-    return list(
-        Cancellation.objects.filter(status__in=ACTIVE, paused=False, next_wave_at__lte=at)
-        .order_by("next_wave_at")
-        .values_list("pk", flat=True)[:limit]
-    )
+    return _WAVES_DUE.all(limit, at=at)
+
+
+# every timer tick (core/prepared.py; keyed by the limit, a slice bound)
+_WAVES_DUE = Prepared(
+    lambda p, limit: Cancellation.objects.filter(status__in=ACTIVE, paused=False, next_wave_at__lte=p.at)
+    .order_by("next_wave_at")
+    .values_list("pk", flat=True)[:limit],
+    keyed=True,
+)
 
 
 def engine_tick(*, at: dt.datetime | None = None) -> dict[str, int]:

@@ -10,6 +10,7 @@ from django.db import transaction
 from clinicbot.clock import now
 from clinicbot.sending_window import default_window
 from core.actors import Actor
+from core.prepared import Prepared
 from core.services import audit_record, snapshot, snapshot_m2m
 from messaging import services as messaging
 from messaging.models import PhoneNumber
@@ -242,14 +243,22 @@ def entry_mark_urgent(*, entry_id: int, urgent: bool = True, actor: Actor) -> Wa
 def entry_deactivate(*, entry_id: int, reason: str, actor: Actor, note: str = "") -> bool:
     """Conditional: False when the entry was already inactive."""
     with transaction.atomic():
-        n = WaitlistEntry.objects.filter(pk=entry_id, active=True).update(
-            active=False, inactive_reason=reason, inactive_at=now()
-        )
+        n = _DEACTIVATE.update(entry_id=entry_id, reason=reason, at=now())
         if n == 1:
             audit_record(actor=actor, action=f"entry.deactivate.{reason}", object_type="waitlist.waitlistentry",
                          object_id=entry_id, before={"active": True}, after={"active": False, "inactive_reason": reason},
                          note=note)
         return n == 1
+
+
+# every booking and every reply runs these (core/prepared.py)
+_DEACTIVATE = Prepared(lambda p: (
+    WaitlistEntry.objects.filter(pk=p.entry_id, active=True),
+    {"active": False, "inactive_reason": p.reason, "inactive_at": p.at},
+), kind="update")
+_ACTIVE_ANSWERED = Prepared(lambda p: (
+    WaitlistEntry.objects.filter(pk=p.entry_id, active=True), {"consecutive_no_reply": 0, "last_activity_at": p.at}
+), kind="update")
 
 
 def entry_reactivate(*, entry_id: int, actor: Actor) -> bool:
@@ -269,7 +278,7 @@ def entry_replied(*, entry_id: int, actor: Actor) -> bool:
     at = now()
     # no savepoint: every caller is already in a transaction, and this runs on every reply
     with transaction.atomic(savepoint=False):
-        if WaitlistEntry.objects.filter(pk=entry_id, active=True).update(consecutive_no_reply=0, last_activity_at=at):
+        if _ACTIVE_ANSWERED.update(entry_id=entry_id, at=at):
             return False
         back = _reactivate(
             WaitlistEntry.objects.filter(

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from core.prepared import Prepared
+from core.prepared import Prepared, distinct, one_of, spread
 from messaging.models import Message, PhoneNumber
 from tests import factories as f
 
@@ -56,3 +56,51 @@ def test_a_value_that_changes_the_statements_shape_is_caught_in_tests(clock):
     f.patient()
     with pytest.raises(AssertionError, match="differs from the ORM"):
         BY_CONSENT.all(consent_at=None)
+
+
+ONE = Prepared(lambda p: Message.objects.filter(pk=p.message_id))
+
+
+def test_get_gives_the_row_or_the_querysets_does_not_exist(clock):
+    _phone, rows = _texts(clock, 1)
+    assert ONE.get(message_id=rows[0].pk) == rows[0]
+    with pytest.raises(Message.DoesNotExist):
+        ONE.get(message_id=rows[0].pk + 1000)
+
+
+def _of_phone(p, newest_first: bool):
+    return Message.objects.filter(phone_id=p.phone_id).order_by("-pk" if newest_first else "pk").values_list("pk", flat=True)
+
+
+OF_PHONE = Prepared(_of_phone, keyed=True)
+
+
+def test_a_keyed_query_keeps_one_statement_per_key(clock):
+    phone, rows = _texts(clock)
+    pks = [m.pk for m in rows]
+    # alternating keys: each call must use its own key's statement, not the one compiled last
+    assert OF_PHONE.all(True, phone_id=phone.pk) == pks[::-1]
+    assert OF_PHONE.all(False, phone_id=phone.pk) == pks
+    assert OF_PHONE.all(True, phone_id=phone.pk) == pks[::-1]
+
+
+AMONG = Prepared(
+    lambda p, n: Message.objects.filter(one_of("phone_id", p, "phone", n)).order_by("pk").values_list("pk", flat=True),
+    keyed=True,
+)
+
+
+def test_a_list_of_values_binds_one_placeholder_each(clock):
+    a, a_rows = _texts(clock, 2)
+    b, b_rows = _texts(clock, 1)
+    _c, _c_rows = _texts(clock, 1)
+    phones = distinct([b.pk, a.pk, b.pk])
+    assert AMONG.all(len(phones), **spread("phone", phones)) == [m.pk for m in a_rows + b_rows]
+    assert AMONG.all(1, **spread("phone", [b.pk])) == [b_rows[0].pk]
+
+
+def test_a_repeated_value_in_a_list_is_caught_in_tests(clock):
+    # the ORM writes a repeated value once: the cached statement would have one placeholder too many
+    a, _rows = _texts(clock, 1)
+    with pytest.raises(AssertionError, match="differs from the ORM"):
+        AMONG.all(2, **spread("phone", [a.pk, a.pk]))
