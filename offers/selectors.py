@@ -11,7 +11,8 @@ from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThanOrEqual
 
 from core.prepared import Prepared, Values
-from waitlist.models import KIND_BITS, WaitlistEntry
+from messaging.models import PhoneNumber
+from waitlist.models import KIND_BITS, Patient, WaitlistEntry
 from waitlist.selectors import location_cutoff_minutes, provider_takes
 
 from .models import Cancellation, Offer, OfferMessage
@@ -45,10 +46,10 @@ def caps_bound(sent: list[dt.datetime]) -> dt.datetime | None:
     return max(bounds) if bounds else None
 
 
-def _offer_count(at_least: dt.datetime):
+def _offer_count(at_least: dt.datetime, phone=lambda: OuterRef("patient__phone_id")):
     return Coalesce(
         Subquery(
-            Offer.objects.filter(phone_id=OuterRef("patient__phone_id"), sent_at__gte=at_least)
+            Offer.objects.filter(phone_id=phone(), sent_at__gte=at_least)
             .order_by()
             .values("phone_id")
             .annotate(n=Count("id"))
@@ -238,52 +239,16 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
     count per rule: eleven separate counts cost about half a second per unfilled slot on a
     20,000-entry list, and a busy day ends hundreds of slots this way."""
     c = cancellation
-    tz = c.location.tz
-    local_start = c.start_at.astimezone(tz)
-    slot_time = local_start.time().replace(tzinfo=None)
-    rules = {
-        "not ready yet": Q(ready_from__gt=at.astimezone(tz).date()),
-        "visit longer than slot": Q(visit_minutes__gt=c.duration_minutes),
-        "no consent / opted out / cannot text": (
-            Q(patient__phone__consent_at__isnull=True) | Q(patient__phone__opted_out=True)
-            | Q(patient__phone__cannot_receive=True)
-        ),
-        "current appointment is sooner": Q(current_appointment_at__lte=c.start_at),
-        "needs more notice": Q(min_notice_hours__gt=(c.start_at - at).total_seconds() / 3600),
-        "time of day": Q(earliest_time__gt=slot_time) | Q(latest_time__lt=slot_time),
-        "weekday": ~Q(weekdays_mask=0) & Q(day_bit=0),
-        "provider kind": ~Q(provider_kinds_mask=0) & Q(kind_bit=0),
-        "provider preference": Q(has_provider_prefs=True) & ~Q(Exists(
-            WaitlistEntry.providers.through.objects.filter(waitlistentry_id=OuterRef("pk"), provider_id=c.provider_id)
-        )),
-        "location preference": Q(has_location_prefs=True) & ~Q(Exists(
-            WaitlistEntry.locations.through.objects.filter(waitlistentry_id=OuterRef("pk"), location_id=c.location_id)
-        )),
-        "already offered this slot": Q(Exists(Offer.objects.filter(cancellation_id=c.pk, patient_id=OuterRef("patient_id")))),
-        # the caps and the rest after an offer keep a number out for a while (`eligible_entries`): a
-        # slot everyone was capped for ended with no reason shown. The stored bound first: it is
-        # never too high, so an entry it marks capped is capped without counting its offers
-        "offer cap reached": (
-            Q(offer_capped_until__gte=at, offer_caps_rule=caps_rule())
-            | Q(GreaterThanOrEqual(_offer_count(at - DAY), settings.OFFER_CAP_PER_DAY))
-            | Q(GreaterThanOrEqual(_offer_count(at - WEEK), settings.OFFER_CAP_PER_WEEK))
-        ),
-        "pending offer or cooldown": Q(Exists(
-            Offer.objects.filter(phone_id=OuterRef("patient__phone_id")).filter(
-                Q(status=Offer.Status.PENDING)
-                | Q(ended_at__gt=at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES))
-            )
-        )),
-    }
+    local_start = c.start_at.astimezone(c.location.tz)
     counts = (
         WaitlistEntry.objects.filter(active=True, appointment_type_id=c.appointment_type_id)
         .alias(
             day_bit=F("weekdays_mask").bitand(1 << local_start.weekday()),
             kind_bit=F("provider_kinds_mask").bitand(KIND_BITS.get(c.provider.kind, 0)),
         )
-        .aggregate(**{f"rule{i}": Count("pk", filter=q) for i, q in enumerate(rules.values())})
+        .aggregate(**{f"rule{i}": Count("pk", filter=q) for i, q in enumerate(_exclusion_rules(c, at).values())})
     )
-    summary = {name: counts[f"rule{i}"] for i, name in enumerate(rules)}
+    summary = {name: counts[f"rule{i}"] for i, name in enumerate(EXCLUSION_RULES)}
     # the two rules that keep numbers out only for a while are listed when they kept someone out
     for name in TEMPORARY_RULES:
         if not summary[name]:
@@ -291,7 +256,68 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
     return summary
 
 
+def _exclusion_rules(c: Cancellation, at: dt.datetime) -> dict[str, Q]:
+    """The summary's rules, each the condition of an entry it keeps out (`day_bit` and `kind_bit`
+    are the summary's aliases), in the order of `EXCLUSION_RULES`."""
+    tz = c.location.tz
+    local_start = c.start_at.astimezone(tz)
+    slot_time = local_start.time().replace(tzinfo=None)
+    return {
+        "not ready yet": Q(ready_from__gt=at.astimezone(tz).date()),
+        "visit longer than slot": Q(visit_minutes__gt=c.duration_minutes),
+        "no consent / opted out / cannot text": Q(patient_id__in=_patients_on(PhoneNumber.objects.filter(
+            Q(consent_at__isnull=True) | Q(opted_out=True) | Q(cannot_receive=True)
+        ))),
+        "current appointment is sooner": Q(current_appointment_at__lte=c.start_at),
+        "needs more notice": Q(min_notice_hours__gt=(c.start_at - at).total_seconds() / 3600),
+        "time of day": Q(earliest_time__gt=slot_time) | Q(latest_time__lt=slot_time),
+        "weekday": ~Q(weekdays_mask=0) & Q(day_bit=0),
+        "provider kind": ~Q(provider_kinds_mask=0) & Q(kind_bit=0),
+        # Sets read once (IN a subquery), not a subquery per entry: the summary reads every active
+        # entry of the type, and an unfilled slot asks for it each time (docs/SIMULATION.md)
+        "provider preference": Q(has_provider_prefs=True) & ~Q(pk__in=WaitlistEntry.providers.through.objects.filter(
+            provider_id=c.provider_id
+        ).values("waitlistentry_id")),
+        "location preference": Q(has_location_prefs=True) & ~Q(pk__in=WaitlistEntry.locations.through.objects.filter(
+            location_id=c.location_id
+        ).values("waitlistentry_id")),
+        "already offered this slot": Q(patient_id__in=Offer.objects.filter(cancellation_id=c.pk).values("patient_id")),
+        # the caps and the rest after an offer keep a number out for a while (`eligible_entries`): a
+        # slot everyone was capped for ended with no reason shown. The stored bound first: it is
+        # never too high, so an entry it marks capped is capped without counting its offers
+        "offer cap reached": (
+            Q(offer_capped_until__gte=at, offer_caps_rule=caps_rule())
+            | Q(GreaterThanOrEqual(_offer_count(at - DAY, phone=_phone_of_entry), settings.OFFER_CAP_PER_DAY))
+            | Q(GreaterThanOrEqual(_offer_count(at - WEEK, phone=_phone_of_entry), settings.OFFER_CAP_PER_WEEK))
+        ),
+        # two sets, each read through its own index (an OR of the two read every offer)
+        "pending offer or cooldown": (
+            Q(patient_id__in=_patients_on(Offer.objects.filter(status=Offer.Status.PENDING), "phone_id"))
+            | Q(patient_id__in=_patients_on(Offer.objects.filter(
+                ended_at__gt=at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
+            ), "phone_id"))
+        ),
+    }
+
+
+EXCLUSION_RULES = (
+    "not ready yet", "visit longer than slot", "no consent / opted out / cannot text", "current appointment is sooner",
+    "needs more notice", "time of day", "weekday", "provider kind", "provider preference", "location preference",
+    "already offered this slot", "offer cap reached", "pending offer or cooldown",
+)
 TEMPORARY_RULES = ("offer cap reached", "pending offer or cooldown")
+
+
+def _patients_on(numbers, column: str = "pk"):
+    """The patients on these numbers, as a set the summary reads once: a rule on the entry's
+    patient or number joined both tables for every entry of the type."""
+    return Patient.objects.filter(phone_id__in=numbers.values(column)).values("pk")
+
+
+def _phone_of_entry():
+    # the entry's number as a subquery of its own, run only for the entries the stored caps bound
+    # let through (the rule's first test), instead of a join for every entry
+    return Subquery(Patient.objects.filter(pk=OuterRef(OuterRef("patient_id"))).values("phone_id")[:1])
 
 
 def offer_for_reply(*, phone_id: int, received_at: dt.datetime) -> Offer | None:

@@ -230,6 +230,8 @@ def _offer_texts_cancel(offer_ids: list[int]) -> set[int]:
     whose text never left, so no news about them is sent either."""
     # by the offers' ids, the message state checked by primary key: a join filtered on the
     # message's state let SQLite start from the whole outbox (see `_expire_slot`)
+    if not offer_ids:
+        return set()
     ids = distinct(offer_ids)
     links = dict(_OFFER_TEXTS.all(len(ids), **spread("offer", ids)))
     cancelled = messaging.messages_cancel_queued(
