@@ -8,9 +8,11 @@ calls bind the new values into the cached SQL and go through Django's own row ha
 instances, converters, `select_related`), so the result is what the queryset would have returned.
 
 Only values that are plain parameters may be placeholders: a value that changes the SQL's shape
-(None in a filter, a list for `__in`, a slice bound, a setting read at build time) must be part of
-`key`. Under tests (`PREPARED_QUERIES_VERIFY`) every call also builds and compiles the queryset
-from the real values and checks that the statement and its parameters are the same.
+(None in a filter, a slice bound, a setting read at build time) must be part of `key` (`keyed`
+builders get it). A list is `one_of(column, p, name, n)`, keyed by its length. Under tests
+(`PREPARED_QUERIES_VERIFY`) every call also builds and compiles the queryset from the real values
+and checks that the statement and its parameters are the same; that is also where a prepared
+`select_for_update` proves it runs inside a transaction (the check is made when compiling).
 """
 
 from __future__ import annotations

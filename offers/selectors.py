@@ -331,7 +331,8 @@ def offer_for_reply(*, phone_id: int, received_at: dt.datetime) -> Offer | None:
 
 # every reply runs these, and the timer the two below between its ticks (core/prepared.py)
 _PENDING_FOR_REPLY = Prepared(
-    lambda p: Offer.objects.filter(phone_id=p.phone_id, sent_at__lte=p.received_at, status=Offer.Status.PENDING)[:1]
+    lambda p: Offer.objects.filter(phone_id=p.phone_id, sent_at__lte=p.received_at, status=Offer.Status.PENDING)
+    .order_by()[:1]
 )
 _LATEST_FOR_REPLY = Prepared(
     lambda p: Offer.objects.filter(phone_id=p.phone_id, sent_at__lte=p.received_at).order_by("-sent_at", "-pk")[:1]

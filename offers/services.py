@@ -84,14 +84,18 @@ _LOCKED_SLOT = Prepared(
     lambda p: Cancellation.objects.select_for_update(of=("self",))
     .select_related("location", "provider", "appointment_type")
     .filter(pk=p.cancellation_id)
+    .order_by()
 )
 _SLOT = Prepared(
-    lambda p: Cancellation.objects.select_related("location", "provider", "appointment_type").filter(pk=p.cancellation_id)
+    lambda p: Cancellation.objects.select_related("location", "provider", "appointment_type")
+    .filter(pk=p.cancellation_id).order_by()
 )
-_OFFER = Prepared(lambda p: Offer.objects.select_related("patient", "phone").filter(pk=p.offer_id))
+# `.order_by()` where the model's default ordering would add work: Offer's sorts by its slot (a
+# join), and `QuerySet.get`, which these replace, drops the ordering too
+_OFFER = Prepared(lambda p: Offer.objects.select_related("patient", "phone").filter(pk=p.offer_id).order_by())
 _ANY_PENDING = Prepared(
     lambda p: Offer.objects.filter(cancellation_id=p.cancellation_id, status=Offer.Status.PENDING)
-    .values_list("pk", flat=True)[:1]
+    .order_by().values_list("pk", flat=True)[:1]
 )
 _WAVE_DUE_AT = Prepared(
     lambda p: (Cancellation.objects.filter(pk=p.cancellation_id, status__in=ACTIVE), {"next_wave_at": p.at}),
@@ -134,7 +138,7 @@ _PENDING_OF_SLOT = Prepared(
 _OFFER_WITH_SLOT = Prepared(
     lambda p: Offer.objects.select_related(
         "patient", "phone", "cancellation__location", "cancellation__provider"
-    ).filter(pk=p.offer_id)
+    ).filter(pk=p.offer_id).order_by()
 )
 _TAKEN_TOLD_SINCE = Prepared(
     lambda p: OfferMessage.objects.filter(offer_id=p.offer_id, role="taken", message__created_at__gte=p.since)
@@ -509,7 +513,7 @@ _PATIENTS_ON_NUMBERS = Prepared(
 )
 _SENT_TO_NUMBERS = Prepared(
     lambda p, n: Offer.objects.filter(one_of("phone_id", p, "phone", n), sent_at__gte=p.since)
-    .values_list("phone_id", "sent_at"),
+    .order_by().values_list("phone_id", "sent_at"),
     keyed=True,
 )
 _CAP_ENTRIES = Prepared(lambda p, n: (
@@ -701,6 +705,8 @@ def _expire_slot(*, cancellation_id: int, limit: dt.datetime) -> int:
             # defensive (the rows are locked): count only the offers this UPDATE expired
             offers = list(Offer.objects.filter(pk__in=ids, status=Offer.Status.EXPIRED, ended_at=at)
                           .only("pk", "entry_id", "cancellation_id"))
+            if not offers:
+                return 0
         audit_record_many(actor=SYSTEM, action="offer.expired", objs=offers, before={"status": "pending"},
                           after={"status": "expired"})
         # the text never left (a backlog, an outage): silence is not the patient's doing
