@@ -511,7 +511,7 @@ def _send_succeeded(message: Message, result: backends.SendResult, *, plays_prov
             _MARK_SENT.update(message_id=message.pk, sid=result.sid, at=now())
             if reset_streak:
                 # a success breaks a run of failures across different numbers
-                SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
+                _failure_streak_reset()
             if result.status:
                 _status_forward(message.pk, result.status)
     except IntegrityError:
@@ -588,6 +588,10 @@ def _resend_at_next_opening(message: Message) -> None:
 
 
 DELIVERED = ("delivered", "read")
+
+
+def _failure_streak_reset() -> None:
+    SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
 
 
 def _note_failure_streak(phone: PhoneNumber) -> None:
@@ -724,7 +728,7 @@ def _apply_status(message: Message, status: str, error_code: str) -> int:
     moved = _status_forward(message.pk, status)
     if moved and status in DELIVERED:
         # a delivered text breaks a run of failures across different numbers (`message_send`)
-        SenderHealth.objects.filter(pk=1, failure_streak__gt=0).update(failure_streak=0, last_failed_phone=None)
+        _failure_streak_reset()
     if moved and status in TERMINAL_FAILURES:
         if error_code:
             Message.objects.filter(pk=message.pk).update(error_code=error_code)
@@ -1019,7 +1023,7 @@ def _inbound_process_one(*, message_id: int) -> str:
             # run keeps the entries on this reply; the patient hears so now, not a generic line
             message_enqueue(phone=phone, template="staff_still_on_list", language=language, auto_reply=True)
             return "stay_on_list"
-        if intent in (Intent.UNKNOWN, Intent.DECLINE) and phone.patients.exists():
+        if intent in (Intent.UNKNOWN, Intent.DECLINE) and patients:
             # a known patient wrote something with no offer to attach it to, or a NO the engine did
             # not act on (from a patient already booked, say): a human should see it
             flag = "unrecognised" if intent == Intent.UNKNOWN else "no_without_open_offer"

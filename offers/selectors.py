@@ -46,10 +46,12 @@ def caps_bound(sent: list[dt.datetime]) -> dt.datetime | None:
     return max(bounds) if bounds else None
 
 
-def _offer_count(at_least: dt.datetime, phone=lambda: OuterRef("patient__phone_id")):
+def _offer_count(at_least: dt.datetime, phone=None):
+    """A number's offers sent since `at_least`; the number is the entry's (joined) by default."""
     return Coalesce(
         Subquery(
-            Offer.objects.filter(phone_id=phone(), sent_at__gte=at_least)
+            Offer.objects.filter(phone_id=phone if phone is not None else OuterRef("patient__phone_id"),
+                                 sent_at__gte=at_least)
             .order_by()
             .values("phone_id")
             .annotate(n=Count("id"))
@@ -287,8 +289,8 @@ def _exclusion_rules(c: Cancellation, at: dt.datetime) -> dict[str, Q]:
         # never too high, so an entry it marks capped is capped without counting its offers
         "offer cap reached": (
             Q(offer_capped_until__gte=at, offer_caps_rule=caps_rule())
-            | Q(GreaterThanOrEqual(_offer_count(at - DAY, phone=_phone_of_entry), settings.OFFER_CAP_PER_DAY))
-            | Q(GreaterThanOrEqual(_offer_count(at - WEEK, phone=_phone_of_entry), settings.OFFER_CAP_PER_WEEK))
+            | Q(GreaterThanOrEqual(_offer_count(at - DAY, phone=_phone_of_entry()), settings.OFFER_CAP_PER_DAY))
+            | Q(GreaterThanOrEqual(_offer_count(at - WEEK, phone=_phone_of_entry()), settings.OFFER_CAP_PER_WEEK))
         ),
         # two sets, each read through its own index (an OR of the two read every offer)
         "pending offer or cooldown": (

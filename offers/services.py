@@ -118,16 +118,10 @@ _FILL = Prepared(lambda p: (
     {"status": Cancellation.Status.FILLED, "end_reason": Cancellation.EndReason.ACCEPTED, "filled_at": p.at,
      "filled_offer": p.offer_id, "ended_at": p.at, "next_wave_at": None},
 ), kind="update")
-_ENTRY_ANSWERED = Prepared(lambda p: (
-    WaitlistEntry.objects.filter(pk=p.entry_id), {"consecutive_no_reply": 0, "last_activity_at": p.at}
-), kind="update")
 # a patient's answer ends their pending offer (a NO; a YES after their entry ended)
 _ANSWERED = Prepared(lambda p: (
     Offer.objects.filter(pk=p.offer_id, status=Offer.Status.PENDING),
     {"status": p.status, "responded_at": p.at, "ended_at": p.at},
-), kind="update")
-_END_ONE = Prepared(lambda p: (
-    Offer.objects.filter(pk=p.offer_id, status=Offer.Status.PENDING), {"status": p.status, "ended_at": p.at}
 ), kind="update")
 _PENDING_OF_SLOT = Prepared(
     lambda p: Offer.objects.select_for_update(of=("self",))
@@ -556,7 +550,8 @@ def offer_accept(*, offer_id: int, received_at: dt.datetime, message: Message | 
         c = _slot(offer.cancellation_id)
         offer.cancellation = c
         _link_inbound(offer, message)
-        _ENTRY_ANSWERED.update(entry_id=offer.entry_id, at=at)
+        # the entry just ended (booked) and stays ended; its count of silences starts again
+        waitlist.entry_replied(entry_id=offer.entry_id, actor=actor)
         audit_record(actor=actor, action="offer.accept", obj=offer, before={"status": "pending"},
                      after={"status": "accepted"})
         audit_record(actor=actor, action="cancellation.filled", obj=c, before={"status": "offering"},
@@ -794,7 +789,7 @@ def _resolve_one(*, offer_id: int, new_status: str, actor: Actor, notify: str | 
     with transaction.atomic():
         _lock_slot(offer.cancellation_id)
         at = now()
-        n = _END_ONE.update(offer_id=offer.pk, status=new_status, at=at)
+        n = _END_PENDING.update(1, status=new_status, at=at, **spread("offer", [offer.pk]))
         if n != 1:
             return False
         audit_record(actor=actor, action=f"offer.{new_status}", obj=offer, before={"status": "pending"},
