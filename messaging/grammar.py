@@ -375,11 +375,6 @@ def _is_acknowledgement(normalized: str) -> bool:
     return any(" ".join(core) in _ACKNOWLEDGEMENT_WORDS for core in _cores(tokens, _FILLERS[Intent.ACCEPT]))
 
 
-def _is_accept(normalized: str) -> bool:
-    tokens = tuple(_canonical_tokens(normalized))
-    return 0 < len(tokens) <= _MAX_TOKENS and _matches(Intent.ACCEPT, tokens) is not None
-
-
 def parse_reply(body: str | None, opt_out_type: str | None = None) -> ParsedReply:
     """Classify an inbound SMS body.  Never raises.
 
@@ -400,7 +395,9 @@ def parse_reply(body: str | None, opt_out_type: str | None = None) -> ParsedRepl
     elif twilio == "HELP":
         intent = Intent.HELP
     elif twilio == "START":
-        intent = Intent.ACCEPT if _is_accept(normalized) else Intent.OPT_IN
+        # the text's own reading decides: a second accept test beside the classifier's missed the
+        # joined phrases ("1 1", "yes, please book it") it reads as a YES
+        intent = Intent.ACCEPT if intent is Intent.ACCEPT else Intent.OPT_IN
 
     acknowledgement = intent is Intent.ACCEPT and _is_acknowledgement(normalized)
     return ParsedReply(intent=intent, normalized=normalized, wrong_number=wrong_number, reaction=reaction,
