@@ -240,17 +240,8 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
     which preference excluded the most). One pass over the type's active entries with a conditional
     count per rule: eleven separate counts cost about half a second per unfilled slot on a
     20,000-entry list, and a busy day ends hundreds of slots this way."""
-    c = cancellation
-    local_start = c.start_at.astimezone(c.location.tz)
-    counts = (
-        WaitlistEntry.objects.filter(active=True, appointment_type_id=c.appointment_type_id)
-        .alias(
-            day_bit=F("weekdays_mask").bitand(1 << local_start.weekday()),
-            kind_bit=F("provider_kinds_mask").bitand(KIND_BITS.get(c.provider.kind, 0)),
-        )
-        .aggregate(**{f"rule{i}": Count("pk", filter=q) for i, q in enumerate(_exclusion_rules(c, at).values())})
-    )
-    summary = {name: counts[f"rule{i}"] for i, name in enumerate(EXCLUSION_RULES)}
+    row = _SUMMARY.first(**_summary_values(cancellation, at))
+    summary = {name: row[f"rule{i}"] if row else 0 for i, name in enumerate(EXCLUSION_RULES)}
     # the two rules that keep numbers out only for a while are listed when they kept someone out
     for name in TEMPORARY_RULES:
         if not summary[name]:
@@ -258,46 +249,70 @@ def exclusion_summary(*, cancellation: Cancellation, at: dt.datetime) -> dict[st
     return summary
 
 
-def _exclusion_rules(c: Cancellation, at: dt.datetime) -> dict[str, Q]:
-    """The summary's rules, each the condition of an entry it keeps out (`day_bit` and `kind_bit`
-    are the summary's aliases), in the order of `EXCLUSION_RULES`."""
+def _summary_values(c: Cancellation, at: dt.datetime) -> dict:
     tz = c.location.tz
     local_start = c.start_at.astimezone(tz)
-    slot_time = local_start.time().replace(tzinfo=None)
+    return dict(
+        type_id=c.appointment_type_id,
+        cancellation_id=c.pk,
+        provider_id=c.provider_id,
+        location_id=c.location_id,
+        today_local=at.astimezone(tz).date(),
+        duration=c.duration_minutes,
+        start_at=c.start_at,
+        # what the ORM makes of the float an integer column is compared with (it truncates)
+        notice_hours=int((c.start_at - at).total_seconds() / 3600),
+        slot_time=local_start.time().replace(tzinfo=None),
+        weekday_bit=1 << local_start.weekday(),
+        kind_bit=KIND_BITS.get(c.provider.kind, 0),
+        at=at,
+        caps_rule=caps_rule(),
+        day_from=at - DAY,
+        week_from=at - WEEK,
+        cap_day=settings.OFFER_CAP_PER_DAY,
+        cap_week=settings.OFFER_CAP_PER_WEEK,
+        cooldown_from=at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES),
+    )
+
+
+def _exclusion_rules(p) -> dict[str, Q]:
+    """The summary's rules, each the condition of an entry it keeps out (`day_bit` and `kind_bit`
+    are the summary's aliases), in the order of `EXCLUSION_RULES`; values or placeholders `p`."""
     return {
-        "not ready yet": Q(ready_from__gt=at.astimezone(tz).date()),
-        "visit longer than slot": Q(visit_minutes__gt=c.duration_minutes),
+        "not ready yet": Q(ready_from__gt=p.today_local),
+        "visit longer than slot": Q(visit_minutes__gt=p.duration),
+        # through the index of the numbers that cannot be texted (messaging.PhoneNumber), not a
+        # read of every number
         "no consent / opted out / cannot text": Q(patient_id__in=_patients_on(PhoneNumber.objects.filter(
             Q(consent_at__isnull=True) | Q(opted_out=True) | Q(cannot_receive=True)
         ))),
-        "current appointment is sooner": Q(current_appointment_at__lte=c.start_at),
-        "needs more notice": Q(min_notice_hours__gt=(c.start_at - at).total_seconds() / 3600),
-        "time of day": Q(earliest_time__gt=slot_time) | Q(latest_time__lt=slot_time),
+        "current appointment is sooner": Q(current_appointment_at__lte=p.start_at),
+        "needs more notice": Q(min_notice_hours__gt=p.notice_hours),
+        "time of day": Q(earliest_time__gt=p.slot_time) | Q(latest_time__lt=p.slot_time),
         "weekday": ~Q(weekdays_mask=0) & Q(day_bit=0),
         "provider kind": ~Q(provider_kinds_mask=0) & Q(kind_bit=0),
         # Sets read once (IN a subquery), not a subquery per entry: the summary reads every active
         # entry of the type, and an unfilled slot asks for it each time (docs/SIMULATION.md)
         "provider preference": Q(has_provider_prefs=True) & ~Q(pk__in=WaitlistEntry.providers.through.objects.filter(
-            provider_id=c.provider_id
+            provider_id=p.provider_id
         ).values("waitlistentry_id")),
         "location preference": Q(has_location_prefs=True) & ~Q(pk__in=WaitlistEntry.locations.through.objects.filter(
-            location_id=c.location_id
+            location_id=p.location_id
         ).values("waitlistentry_id")),
-        "already offered this slot": Q(patient_id__in=Offer.objects.filter(cancellation_id=c.pk).values("patient_id")),
+        "already offered this slot": Q(patient_id__in=Offer.objects.filter(cancellation_id=p.cancellation_id)
+                                       .values("patient_id")),
         # the caps and the rest after an offer keep a number out for a while (`eligible_entries`): a
         # slot everyone was capped for ended with no reason shown. The stored bound first: it is
         # never too high, so an entry it marks capped is capped without counting its offers
         "offer cap reached": (
-            Q(offer_capped_until__gte=at, offer_caps_rule=caps_rule())
-            | Q(GreaterThanOrEqual(_offer_count(at - DAY, phone=_phone_of_entry()), settings.OFFER_CAP_PER_DAY))
-            | Q(GreaterThanOrEqual(_offer_count(at - WEEK, phone=_phone_of_entry()), settings.OFFER_CAP_PER_WEEK))
+            Q(offer_capped_until__gte=p.at, offer_caps_rule=p.caps_rule)
+            | Q(GreaterThanOrEqual(_offer_count(p.day_from, phone=_phone_of_entry()), p.cap_day))
+            | Q(GreaterThanOrEqual(_offer_count(p.week_from, phone=_phone_of_entry()), p.cap_week))
         ),
         # two sets, each read through its own index (an OR of the two read every offer)
         "pending offer or cooldown": (
             Q(patient_id__in=_patients_on(Offer.objects.filter(status=Offer.Status.PENDING), "phone_id"))
-            | Q(patient_id__in=_patients_on(Offer.objects.filter(
-                ended_at__gt=at - dt.timedelta(minutes=settings.OFFER_COOLDOWN_MINUTES)
-            ), "phone_id"))
+            | Q(patient_id__in=_patients_on(Offer.objects.filter(ended_at__gt=p.cooldown_from), "phone_id"))
         ),
     }
 
@@ -308,6 +323,26 @@ EXCLUSION_RULES = (
     "already offered this slot", "offer cap reached", "pending offer or cooldown",
 )
 TEMPORARY_RULES = ("offer cap reached", "pending offer or cooldown")
+
+
+def _summary(p):
+    # One row of counts, grouped by the type (the filter leaves one group): an aggregate() is not a
+    # queryset, and only a queryset can be prepared. Every entry column it reads is in
+    # `entry_selection_idx` (waitlist.models), so SQLite counts from that index alone.
+    return (
+        WaitlistEntry.objects.filter(active=True, appointment_type_id=p.type_id)
+        .alias(
+            day_bit=F("weekdays_mask").bitand(p("weekday_bit", IntegerField())),
+            kind_bit=F("provider_kinds_mask").bitand(p("kind_bit", IntegerField())),
+        )
+        .order_by()
+        .values("appointment_type_id")
+        .annotate(**{f"rule{i}": Count("pk", filter=q) for i, q in enumerate(_exclusion_rules(p).values())})
+        .values(*(f"rule{i}" for i in range(len(EXCLUSION_RULES))))
+    )
+
+
+_SUMMARY = Prepared(_summary)
 
 
 def _patients_on(numbers, column: str = "pk"):

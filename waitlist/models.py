@@ -135,7 +135,12 @@ class WaitlistEntry(models.Model):
         IDLE = "idle", "Idle past retention"
 
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="entries")
-    appointment_type = models.ForeignKey(AppointmentType, on_delete=models.PROTECT, related_name="entries")
+    # No index of its own: `entry_selection_idx` leads with it. With a second index on the type,
+    # SQLite's planner (no statistics) took the narrow one and sorted every candidate instead of
+    # walking the list in rank order. A query on inactive entries by type reads the table.
+    appointment_type = models.ForeignKey(
+        AppointmentType, on_delete=models.PROTECT, related_name="entries", db_index=False
+    )
     visit_minutes = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Empty: any slot length fits")
     urgent = models.BooleanField(default=False)
     manual_boost = models.PositiveSmallIntegerField(default=0, validators=[MinValueValidator(0), MaxValueValidator(40)])
@@ -194,8 +199,18 @@ class WaitlistEntry(models.Model):
             ),
         ]
         indexes = [
+            # The one index on the entries' type. Led by the rank, so a wave's selection walks a type's
+            # entries best first and stops at a full wave. Then every entry column selection and the
+            # exclusion summary (offers.selectors) test, `active` included: SQLite tests them on the
+            # index before it reads the row (most of a row is the priority breakdown), and counts an
+            # unfilled slot's summary from the index alone. docs/PERFORMANCE.md, section 11.
             models.Index(
-                fields=["appointment_type", "-priority", "joined_at"],
+                fields=[
+                    "appointment_type", "-priority", "joined_at", "active", "offer_capped_until", "offer_caps_rule",
+                    "ready_from", "visit_minutes", "current_appointment_at", "min_notice_hours", "earliest_time",
+                    "latest_time", "weekdays_mask", "provider_kinds_mask", "has_provider_prefs", "has_location_prefs",
+                    "patient",
+                ],
                 condition=Q(active=True),
                 name="entry_selection_idx",
             ),

@@ -10,6 +10,7 @@ from django.test.utils import CaptureQueriesContext
 from clinicbot.clock import now
 from offers.selectors import exclusion_summary
 from tests import factories as f
+from waitlist.services import entry_deactivate
 
 from ._support import CHICAGO, clinic, slot, waiting
 
@@ -52,3 +53,21 @@ def test_each_rule_counts_the_entries_it_keeps_out(clock):
         "already offered this slot": 0,
     }
     assert len(queries) == 1
+
+
+def test_a_type_with_nobody_on_the_list_counts_zero_for_every_rule(clock):
+    # the counts are one grouped row, and a type without active entries has no group: no row
+    cl = clinic()
+    c = slot(cl)
+    removed = f.entry(f.patient(), atype=cl.atype)
+    entry_deactivate(entry_id=removed.pk, reason="removed", actor=f.STAFF)
+    waiting(2, atype=f.appointment_type(code="procedure", minutes=30))  # another type
+
+    summary = exclusion_summary(cancellation=c, at=now())
+
+    assert set(summary) == {
+        "not ready yet", "visit longer than slot", "no consent / opted out / cannot text",
+        "current appointment is sooner", "needs more notice", "time of day", "weekday", "provider kind",
+        "provider preference", "location preference", "already offered this slot",
+    }
+    assert set(summary.values()) == {0}
