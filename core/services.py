@@ -14,6 +14,7 @@ from clinicbot.clock import now
 
 from .actors import Actor
 from .models import AuditEvent
+from .prepared import PreparedInsert
 
 # Mirrors each audit row into the logs for a security monitor: what, on which row, by whom. Never the
 # before/after values or the note (they can hold names and free text).
@@ -54,6 +55,10 @@ def snapshot_m2m(instance: models.Model) -> dict:
         f.name: sorted(getattr(instance, f.name).values_list("pk", flat=True))
         for f in instance._meta.many_to_many
     }
+
+
+# every staff and engine change writes one or more of these (core/prepared.py)
+_AUDIT_INSERT = PreparedInsert(AuditEvent)
 
 
 def _audit_event(
@@ -114,7 +119,7 @@ def audit_record(
         object_id = object_id or obj.pk
     event = _audit_event(actor=actor, action=action, object_type=object_type, object_id=object_id, before=before,
                          after=after, note=note, kind=kind, at=now())
-    event.save(force_insert=True)
+    _AUDIT_INSERT.create([event])
     _log_after_commit([event])
     return event
 
@@ -126,7 +131,7 @@ def audit_record_many(*, actor: Actor, action: str, objs: list[models.Model], be
     if not objs:
         return 0
     at = now()
-    events = AuditEvent.objects.bulk_create([
+    events = _AUDIT_INSERT.create([
         _audit_event(actor=actor, action=action, object_type=obj._meta.label_lower, object_id=obj.pk, before=before,
                      after=after, note=note, kind=AuditEvent.Kind.CHANGE, at=at)
         for obj in objs

@@ -19,7 +19,7 @@ from clinicbot.clock import now
 from clinicbot.sending_window import default_window
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
-from core.prepared import Prepared, distinct, one_of, spread
+from core.prepared import Prepared, PreparedInsert, distinct, one_of, spread
 from core.services import audit_record, snapshot
 
 from . import backends
@@ -271,7 +271,7 @@ def message_enqueue(
         valid_until=valid_until, respects_window=respects_window, auto_reply=auto_reply, at=at,
         wait_until=wait_until,
     )
-    message.save(force_insert=True)
+    _MESSAGE_INSERT.create([message])
     if wait_until is None:
         enqueue_after_commit(SEND_TASK, message.pk)
     return message
@@ -350,7 +350,7 @@ def messages_enqueue(*, template: str, items: list[Outgoing], respects_window: b
             patient=item.patient, valid_until=item.valid_until, respects_window=respects_window,
             auto_reply=False, at=at,
         ))
-    Message.objects.bulk_create([m for m in rows if m is not None])
+    _MESSAGE_INSERT.create([m for m in rows if m is not None])
     for message in rows:
         if message is not None:
             enqueue_after_commit(SEND_TASK, message.pk)
@@ -841,16 +841,26 @@ def inbound_receive(*, params: dict[str, str]) -> str:
     return "enqueued"
 
 
-def _inbound_insert(fields: dict) -> Message | None:
+# A wave's texts, every reply and notice (core/prepared.py). An inbound text from a known number
+# looks the number up inside its INSERT: `e164` is the number's, and a number never seen makes the
+# subquery NULL, which the NOT NULL column refuses (`inbound_record`).
+_MESSAGE_INSERT = PreparedInsert(Message)
+_INBOUND_INSERT = PreparedInsert(
+    Message, expressions=lambda p: {"phone_id": Subquery(PhoneNumber.objects.filter(e164=p.e164).values("pk")[:1])}
+)
+
+
+def _inbound_insert(fields: dict, e164: str | None = None) -> Message | None:
     """INSERT an inbound text, or None when the database refuses it: its MessageSid is already stored
     (a replay, or the same text in a concurrent request), or its number is not known yet (a NULL
     `phone_id`, see `inbound_record`). In autocommit (the webhook) that is one statement; inside a
     transaction (tests, the simulator) a savepoint keeps the duplicate from aborting the caller's."""
     try:
+        insert = _INBOUND_INSERT if e164 is not None else _MESSAGE_INSERT
         if transaction.get_connection().in_atomic_block:
             with transaction.atomic():
-                return Message.objects.create(**fields)
-        return Message.objects.create(**fields)
+                return insert.create([Message(**fields)], e164=e164)[0]
+        return insert.create([Message(**fields)], e164=e164)[0]
     except IntegrityError:
         return None
 
@@ -879,9 +889,9 @@ def inbound_record(*, params: dict[str, str]) -> tuple[Message, bool]:
         raw_params=params,
         created_at=now(),
     )
-    message = _inbound_insert({**fields, "phone_id": Subquery(PhoneNumber.objects.filter(e164=e164).values("pk")[:1])})
+    message = _inbound_insert(fields, e164=e164)
     if message is not None:
-        # the instance holds the subquery, not the id: leave the field to be read if ever used
+        # the number's id came from the subquery, not the instance: leave it to be read if ever used
         del message.__dict__["phone_id"]
         return message, True
     stored = Message.objects.filter(provider_sid=sid).first()

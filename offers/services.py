@@ -22,7 +22,7 @@ from django.db.models import Exists, F, IntegerField, Max, OuterRef, Q
 from clinicbot.clock import now
 from clinicbot.tasks import enqueue_after_commit
 from core.actors import Actor
-from core.prepared import Prepared, distinct, one_of, spread
+from core.prepared import Prepared, PreparedInsert, distinct, one_of, spread
 from core.services import audit_record, audit_record_many
 from messaging import services as messaging
 from messaging.models import Message
@@ -197,7 +197,7 @@ def _texts(
         items.append(messaging.Outgoing(phone=offer.phone, context=contexts[key], language=language,
                                         patient=offer.patient, valid_until=send_by))
     messages = messaging.messages_enqueue(template=template, items=items, respects_window=template == "offer")
-    OfferMessage.objects.bulk_create([
+    _LINK_INSERT.create([
         OfferMessage(offer=offer, message=message, role=template)
         for offer, message in zip(offers, messages, strict=True) if message is not None
     ])
@@ -436,6 +436,11 @@ def wave_advance(
         return f"wave {wave}: {made} offers"
 
 
+# each wave's offers and their links to its texts (core/prepared.py)
+_OFFER_INSERT = PreparedInsert(Offer)
+_LINK_INSERT = PreparedInsert(OfferMessage)
+
+
 def _offers_insert(
     *, cancellation: Cancellation, entries: list[WaitlistEntry], wave: int, at: dt.datetime, expires_at: dt.datetime
 ) -> list[Offer]:
@@ -454,7 +459,7 @@ def _offers_insert(
 
     try:
         with transaction.atomic():
-            return Offer.objects.bulk_create([build(entry) for entry in entries])
+            return _OFFER_INSERT.create([build(entry) for entry in entries])
     except IntegrityError:
         pass
     offers = []

@@ -43,6 +43,7 @@ from django.test.utils import override_settings
 
 from clinicbot import clock
 from clinicbot.sending_window import default_window
+from core import sqlite
 from core.actors import Actor
 from core.prepared import Prepared
 from messaging import backends
@@ -1032,7 +1033,7 @@ SCRATCH_MMAP_BYTES = 1 << 30
 
 def sqlite_scratch_settings(path: Path) -> dict:
     return {
-        "ENGINE": "django.db.backends.sqlite3",
+        "ENGINE": sqlite.ENGINE,
         "NAME": str(path),
         # A throwaway file: durability buys nothing here. These settings replace the configured
         # database's, so the page cache must be set here too: with SQLite's default 2 MiB a large
@@ -1049,6 +1050,7 @@ def url_scratch_settings(url: str) -> dict:
         cfg = environ.Env.db_url_config(url)
     except Exception as exc:  # noqa: BLE001 - any parse error is the user's input
         raise ImproperlyConfigured(f"--database-url: cannot parse it ({exc.__class__.__name__})") from None
+    cfg["ENGINE"] = sqlite.engine(cfg["ENGINE"])
     name = Path(str(cfg.get("NAME", ""))).name
     if "sim" not in name.lower():
         # the simulator empties this database: a name that says so guards against pointing it at a real one

@@ -7,6 +7,9 @@ import sys
 
 from django.core.exceptions import ImproperlyConfigured
 
+from core.sqlite import ENGINE as SQLITE_ENGINE
+from core.sqlite import engine as sqlite_engine
+
 from . import env as _env
 
 BASE_DIR = _env.BASE_DIR
@@ -126,7 +129,9 @@ try:
     _db = _e.db_url_config(_db_url)
 except Exception as exc:  # noqa: BLE001 - any parse error is a configuration error
     raise ImproperlyConfigured(f"DATABASE_URL: cannot parse it ({exc.__class__.__name__})") from None
-if _db["ENGINE"] == "django.db.backends.sqlite3":
+# Django's SQLite backend, remembering each statement's rewrite to SQLite's placeholders (core/sqlite)
+_db["ENGINE"] = sqlite_engine(_db["ENGINE"])
+if _db["ENGINE"] == SQLITE_ENGINE:
     # The embedded default serves a web process, workers and a timer at once: WAL lets readers
     # run beside the writer, IMMEDIATE takes the write lock at BEGIN (no upgrade deadlocks) and
     # the timeout queues writers instead of failing with "database is locked". A 32 MiB page
