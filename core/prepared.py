@@ -244,6 +244,12 @@ class PreparedInsert:
         opts = model._meta
         self.fields = [f for f in opts.concrete_fields if not f.generated and not isinstance(f, AutoField)]
         self.returning = opts.db_returning_fields
+        # what bulk_create handles that this does not: a database default (its placeholder value is
+        # an expression) and a clock of Django's own (the check under tests would read it twice)
+        unsupported = [f.name for f in self.fields
+                       if f.has_db_default() or getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
+        if unsupported:
+            raise ValueError(f"{model.__name__}: a prepared INSERT cannot fill {unsupported}: use bulk_create")
 
     def _template(self, n: int, connection):
         cache = connection.__dict__.setdefault("_clinicbot_prepared", {})
@@ -252,9 +258,9 @@ class PreparedInsert:
             entry = self._compile(_Params(), [self.model() for _ in range(n)], connection)
             expressions = self.expressions(_Params())
             compiler = entry[0]
-            # each query-valued column's own parameters (placeholders), as the statement has them
+            # each query-valued column's own SQL and parameters (placeholders), as the statement has them
             by_column = {
-                name: compiler.field_as_sql(field, None, compiler.prepare_value(field, expressions[name]))[1]
+                name: compiler.field_as_sql(field, None, compiler.prepare_value(field, expressions[name]))
                 for field in self.fields
                 if (name := field.attname) in expressions
             }
@@ -274,18 +280,26 @@ class PreparedInsert:
         return compiler, statement, tuple(params)
 
     def _bind(self, connection, compiler, by_column: dict, objs: list, values: dict) -> list:
-        params = []
+        """The statement's parameters, laid out by Django's own `assemble_as_sql` as `as_sql` lays
+        them out (PostgreSQL's compiler turns several rows of plain values into one array per column,
+        `INSERT ... SELECT * FROM UNNEST(...)`)."""
+        rows = []
         for obj in objs:
+            row = []
             for field in self.fields:
                 if field.attname in by_column:
-                    params.extend(_adapt(connection, values[x.name]) if isinstance(x, _Slot) else x
-                                  for x in by_column[field.attname])
+                    statement, params = by_column[field.attname]
+                    row.append(_Compiled(statement, [
+                        _adapt(connection, values[x.name]) if isinstance(x, _Slot) else x for x in params
+                    ]))
                     continue
                 value = compiler.pre_save_val(field, obj)
                 if hasattr(value, "resolve_expression"):
                     raise TypeError(f"{field.attname}: a prepared INSERT takes plain values (expressions go in `expressions`)")
-                params.append(compiler.prepare_value(field, value))
-        return params
+                row.append(compiler.prepare_value(field, value))
+            rows.append(row)
+        _placeholders, param_rows = compiler.assemble_as_sql(self.fields, rows)
+        return [*(x for row in param_rows for x in row), *compiler.returning_params]
 
     def create(self, objs, **values) -> list:
         """INSERT the rows; each gets its primary key and is marked saved, as `bulk_create` leaves it."""
@@ -293,6 +307,13 @@ class PreparedInsert:
         if not objs:
             return objs
         connection = connections[self.using]
+        batch = max(connection.ops.bulk_batch_size(self.fields, objs), 1)
+        if len(objs) > batch:
+            # more values than the database takes in one statement: in batches, as bulk_create does
+            with transaction.atomic(using=self.using, savepoint=False):
+                for start in range(0, len(objs), batch):
+                    self.create(objs[start:start + batch], **values)
+            return objs
         for obj in objs:
             if obj.pk is not None:
                 raise ValueError("a prepared INSERT makes new rows: this one has a primary key")
@@ -323,8 +344,20 @@ class PreparedInsert:
             )
 
 
+class _Compiled:
+    """A query-valued column already compiled: its SQL and this call's parameters."""
+
+    def __init__(self, statement: str, params: list):
+        self.statement, self.params = statement, params
+
+    def as_sql(self, compiler, connection):
+        return self.statement, self.params
+
+
 def _plain(value):
-    # psycopg's JSON wrapper compares by identity: compare what it wraps
+    # psycopg's JSON wrapper compares by identity: compare what it wraps (in PostgreSQL's arrays too)
+    if isinstance(value, list | tuple):
+        return [_plain(x) for x in value]
     return getattr(value, "obj", value)
 
 

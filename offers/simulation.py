@@ -1022,6 +1022,8 @@ def simulate_here(
 
 
 def _same_database(a: dict, b: dict) -> bool:
+    # Django's SQLite backend and core.sqlite open the same files
+    a, b = ({**d, "ENGINE": sqlite.engine(str(d.get("ENGINE") or ""))} for d in (a, b))
     keys = ("ENGINE", "NAME", "HOST", "PORT")
     return all(str(a.get(k) or "") == str(b.get(k) or "") for k in keys)
 

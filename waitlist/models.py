@@ -137,7 +137,8 @@ class WaitlistEntry(models.Model):
     patient = models.ForeignKey(Patient, on_delete=models.CASCADE, related_name="entries")
     # No index of its own: `entry_selection_idx` leads with it. With a second index on the type,
     # SQLite's planner (no statistics) took the narrow one and sorted every candidate instead of
-    # walking the list in rank order. A query on inactive entries by type reads the table.
+    # walking the list in rank order. On SQLite a query on inactive entries by type reads the table;
+    # PostgreSQL has a plain index on the type besides (migration 0004, not declared here).
     appointment_type = models.ForeignKey(
         AppointmentType, on_delete=models.PROTECT, related_name="entries", db_index=False
     )

@@ -41,7 +41,7 @@ def test_a_wave_walks_the_selection_index_in_rank_order(clock):
 
     plan = _plan(eligible_entries(cancellation=c, at=now())[:3])
 
-    assert plan[0].startswith("SEARCH waitlist_waitlistentry USING INDEX entry_selection_idx"), plan
+    assert "USING INDEX entry_selection_idx" in plan[0], plan
     # the rank (priority) comes from the index; only ties are sorted, one priority at a time
     assert "USE TEMP B-TREE FOR ORDER BY" not in plan, plan
 
@@ -51,5 +51,5 @@ def test_an_unfilled_slots_summary_counts_from_the_index_alone(clock):
 
     plan = _plan(selectors._summary(selectors.Values(selectors._summary_values(c, now()))))
 
-    assert plan[0] == "SEARCH waitlist_waitlistentry USING COVERING INDEX entry_selection_idx (appointment_type_id=?)", plan
-    assert "SCAN U0 USING INDEX phone_untextable_idx" in plan, plan
+    assert "USING COVERING INDEX entry_selection_idx" in plan[0], plan
+    assert any("USING INDEX phone_untextable_idx" in line for line in plan), plan
